@@ -25,8 +25,8 @@ void post_exception(GstElement *element, const std::exception_ptr &error, const 
   } catch (...) {
   }
   /* gst_element_message_full() takes ownership of both strings. */
-  gst_element_message_full(element, GST_MESSAGE_ERROR, domain, code, g_strdup(what), nullptr,
-                           file, function, line);
+  gst_element_message_full(element, GST_MESSAGE_ERROR, domain, code, g_strdup(what), nullptr, file,
+                           function, line);
 }
 
 }  // namespace reelforge::detail

@@ -14,7 +14,9 @@
 
 namespace reelforge {
 
-constexpr double to_seconds(GstClockTime t) { return static_cast<double>(t) / GST_SECOND; }
+constexpr double to_seconds(GstClockTime t) {
+  return static_cast<double>(t) / GST_SECOND;
+}
 
 inline GstClockTime from_seconds(double seconds) {
   return seconds <= 0.0 ? 0 : static_cast<GstClockTime>(std::llround(seconds * GST_SECOND));

@@ -7,11 +7,13 @@
 #include "config.h"
 #endif
 
+#include "gstqcprobe.h"
+
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(qcprobe, plugin);
   return ret;
 }
 

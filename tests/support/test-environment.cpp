@@ -98,7 +98,8 @@ TempDir::TempDir() {
   GError *raw_error = nullptr;
   GCharPtr dir(g_dir_make_tmp("reelforge-test-XXXXXX", &raw_error));
   GErrorPtr error(raw_error);
-  if (!dir) throw std::runtime_error(std::string("cannot make a temporary folder: ") + error->message);
+  if (!dir)
+    throw std::runtime_error(std::string("cannot make a temporary folder: ") + error->message);
   path_ = dir.get();
 }
 
