@@ -1,0 +1,19 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The reelforge subcommands. Each takes the arguments after its name and
+ * returns the process exit code: 0 success, 1 the work was done but judged
+ * failing (QC), 2 bad input or usage.
+ */
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace reelforge {
+
+enum ExitCode { kExitOk = 0, kExitQcFailed = 1, kExitBadInput = 2 };
+
+int qc_command(const std::vector<std::string> &args);
+
+}  // namespace reelforge

@@ -1,0 +1,54 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * reelforge <command> [arguments]
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "commands.h"
+
+#include <gst/gst.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+namespace {
+
+constexpr const char *kUsage =
+    "Usage: reelforge <command> [arguments]\n"
+    "\n"
+    "Commands:\n"
+    "  qc FILE [--profile NAME|PATH] [--json OUT] [--timeout SECONDS]\n"
+    "        Judge a finished video against a platform profile.\n"
+    "        Exit status: 0 pass (warnings allowed), 1 fail, 2 bad input.\n"
+    "\n"
+    "  reelforge <command> --help    more about one command\n"
+    "  reelforge --version\n";
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? reelforge::kExitBadInput : reelforge::kExitOk;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("reelforge %s\n", VERSION);
+    return reelforge::kExitOk;
+  }
+
+  gst_init(&argc, &argv);
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "qc") return reelforge::qc_command(args);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "reelforge %s: %s\n", command.c_str(), e.what());
+    return reelforge::kExitBadInput;
+  }
+  std::fprintf(stderr, "reelforge: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+  return reelforge::kExitBadInput;
+}

@@ -1,0 +1,72 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "file-qc.h"
+
+#include "json-file.h"
+#include "pipeline-runner.h"
+#include "pipeline-template.h"
+
+#include <cmath>
+
+namespace reelforge::run {
+
+std::string qc_file_description(const MediaFacts &facts, const std::string &profile) {
+  const std::map<std::string, std::string> values{{"uri", facts.uri}, {"profile", profile}};
+  std::string description = plan::PipelineTemplate::load("qc-file").fill(values);
+  if (facts.has_video)
+    description += "  " + plan::PipelineTemplate::load("qc-file-video").fill(values);
+  if (facts.has_audio)
+    description += "  " + plan::PipelineTemplate::load("qc-file-audio").fill(values);
+  return description;
+}
+
+qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
+                     GstClockTime timeout) {
+  /* An unknown profile is reported before any decoding. */
+  const qc::PlatformProfile profile = qc::load_platform_profile(profile_name);
+  const MediaFacts facts = inspect_media(path, timeout);
+
+  std::string report_json;
+  RunOptions options;
+  options.timeout = timeout;
+  options.on_element_message = [&](GstMessage *message) {
+    const GstStructure *s = gst_message_get_structure(message);
+    if (gst_structure_has_name(s, "qc-report")) report_json = gst_structure_get_string(s, "report");
+  };
+  try {
+    run_pipeline(qc_file_description(facts, profile_name), options);
+  } catch (const PipelineError &e) {
+    throw MediaError(path + ": cannot be decoded to the end: " + e.what());
+  }
+  if (report_json.empty()) throw MediaError(path + ": decoding ended without a QC report");
+
+  JsonNodePtr stream_report = parse_json(report_json, "qcprobe report");
+  qc::Measurements m = qc::measurements_from_json(stream_report.get());
+
+  /* A file cut short still decodes, to where it was cut: compare with the
+   * duration its container declares. */
+  if (facts.duration_s && m.duration_s && *m.duration_s + 1.0 < *facts.duration_s) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  ": truncated or damaged: the media ends at %.2f s but the container declares "
+                  "%.2f s",
+                  *m.duration_s, *facts.duration_s);
+    throw MediaError(path + text);
+  }
+
+  m.container_format = facts.container_format;
+  m.size_bytes = facts.size_bytes;
+  m.faststart = facts.faststart;
+  m.video_codec = facts.video_codec;
+  m.video_profile = facts.video_profile;
+  m.audio_codec = facts.audio_codec;
+  if (m.duration_s && *m.duration_s > 0)
+    m.bitrate_kbps = static_cast<double>(facts.size_bytes) * 8 / 1000 / *m.duration_s;
+
+  qc::QcReport report = qc::judge(profile, m);
+  report.input = path;
+  return report;
+}
+
+}  // namespace reelforge::run
