@@ -70,6 +70,7 @@
 #include <gst/video/video.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 
@@ -100,7 +101,9 @@ struct Stream {
   GstPad *sink_ghost = nullptr;        /* owned by the element */
   GstPad *src_ghost = nullptr;         /* owned by the element */
   GstObjectPtr<GstPad> tail;           /* the last analyser's src pad */
-  std::vector<GstElement *> analysers; /* owned by the bin */
+  /* Our own references: at dispose the bin drops its children before
+   * GstElement releases the request pads. */
+  std::vector<GstObjectPtr<GstElement>> analysers;
   gulong probe_id = 0;
 
   GstSegment segment{};
@@ -110,13 +113,12 @@ struct Stream {
   GstClockTime end_time = GST_CLOCK_TIME_NONE;   /* stream time */
   guint64 frames = 0;
   bool eos = false;
-  bool eos_held = false; /* EOS dropped until the verdict */
 
   void reset_measurements() {
     gst_segment_init(&segment, GST_FORMAT_TIME);
     first_time = end_time = GST_CLOCK_TIME_NONE;
     frames = 0;
-    eos = eos_held = false;
+    eos = false;
   }
 };
 
@@ -137,7 +139,11 @@ struct GstQcProbePrivate {
   std::optional<Stream> audio;
   std::vector<qc::TimeRange> black, freeze, silence;
   std::optional<double> integrated_lufs, loudness_range_lu, true_peak_dbtp, sample_peak_dbfs;
-  bool reported = false;
+  /* A stream at EOS waits here until every stream is, so that the verdict
+   * decides whether any EOS goes downstream. */
+  std::condition_variable eos_cond;
+  enum class EosGate { kWaiting, kOpen, kClosed } eos_gate = EosGate::kWaiting;
+  bool flushing = false; /* or stopping: waiters give up */
 
   Stream *stream(StreamKind kind) {
     auto &slot = kind == StreamKind::kVideo ? video : audio;
@@ -189,7 +195,8 @@ Settings settings_snapshot(GstQcProbe *self) {
 /* Sets the analysers' minimum durations from the profile's detection
  * settings. Called with priv->lock held. */
 void configure_analysers(const qc::PlatformProfile &profile, Stream &stream) {
-  for (GstElement *analyser : stream.analysers) {
+  for (const auto &child : stream.analysers) {
+    GstElement *analyser = child.get();
     const gchar *factory = GST_OBJECT_NAME(gst_element_get_factory(analyser));
     if (g_str_equal(factory, "blackframedetect"))
       g_object_set(analyser, "min-duration", reelforge::from_seconds(profile.black_min_s), nullptr);
@@ -402,12 +409,18 @@ GstPadProbeReturn stream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user
       case GST_EVENT_SEGMENT:
         gst_event_copy_segment(event, &stream->segment);
         return GST_PAD_PROBE_OK;
+      case GST_EVENT_FLUSH_START:
+        /* Unblock a stream waiting at EOS: its EOS is flushed away. */
+        priv->flushing = true;
+        priv->eos_cond.notify_all();
+        return GST_PAD_PROBE_OK;
       case GST_EVENT_FLUSH_STOP:
         /* A flushing seek: the streams start over, and so does the wait
          * for their EOS. */
         for (Stream *s : {priv->stream(StreamKind::kVideo), priv->stream(StreamKind::kAudio)})
-          if (s) s->eos = s->eos_held = false;
-        priv->reported = false;
+          if (s) s->eos = false;
+        priv->eos_gate = GstQcProbePrivate::EosGate::kWaiting;
+        priv->flushing = false;
         return GST_PAD_PROBE_OK;
       case GST_EVENT_EOS:
         break;
@@ -416,30 +429,26 @@ GstPadProbeReturn stream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user
     }
 
     stream->eos = true;
-    std::vector<Stream *> others;
-    for (Stream *s : {priv->stream(StreamKind::kVideo), priv->stream(StreamKind::kAudio)}) {
-      if (s == nullptr || s == stream) continue;
-      if (!s->eos) {
-        GST_DEBUG_OBJECT(self, "holding EOS on %s until every stream ends", GST_PAD_NAME(pad));
-        stream->eos_held = true;
-        return GST_PAD_PROBE_DROP;
-      }
-      others.push_back(s);
+    bool last = true;
+    for (Stream *s : {priv->stream(StreamKind::kVideo), priv->stream(StreamKind::kAudio)})
+      if (s && !s->eos) last = false;
+    if (!last) {
+      GST_DEBUG_OBJECT(self, "holding EOS on %s until every stream ends", GST_PAD_NAME(pad));
+      priv->eos_cond.wait(lock, [priv] {
+        return priv->flushing || priv->eos_gate != GstQcProbePrivate::EosGate::kWaiting;
+      });
+      return priv->eos_gate == GstQcProbePrivate::EosGate::kOpen && !priv->flushing
+                 ? GST_PAD_PROBE_OK
+                 : GST_PAD_PROBE_DROP;
     }
-    if (priv->reported) return GST_PAD_PROBE_OK;
-    priv->reported = true;
-    std::vector<GstObjectPtr<GstPad>> held;
-    for (Stream *s : others)
-      if (s->eos_held) {
-        held.push_back(reelforge::ref_object(s->tail.get()));
-        s->eos_held = false;
-      }
     lock.unlock();
 
-    if (!finish_report(self)) return GST_PAD_PROBE_DROP;
-    /* The held streams are idle after their EOS: finish them from here. */
-    for (auto &tail : held) gst_pad_push_event(tail.get(), gst_event_new_eos());
-    return GST_PAD_PROBE_OK;
+    /* The last stream judges; the verdict opens or closes the gate for all. */
+    const bool open = finish_report(self);
+    lock.lock();
+    priv->eos_gate = open ? GstQcProbePrivate::EosGate::kOpen : GstQcProbePrivate::EosGate::kClosed;
+    priv->eos_cond.notify_all();
+    return open ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
   });
 }
 
@@ -479,7 +488,7 @@ GstPad *add_stream(GstQcProbe *self, StreamKind kind) {
   stream.kind = kind;
   stream.sink_ghost = sink_ghost;
   stream.src_ghost = src_ghost;
-  stream.analysers = chain;
+  for (GstElement *element : chain) stream.analysers.push_back(reelforge::ref_object(element));
   stream.reset_measurements();
   stream.probe_id = gst_pad_add_probe(
       tail.get(),
@@ -540,9 +549,10 @@ static void gst_qc_probe_release_pad(GstElement *element, GstPad *pad) {
   gst_pad_set_active(released->sink_ghost, FALSE);
   gst_element_remove_pad(element, released->src_ghost);
   gst_element_remove_pad(element, released->sink_ghost);
-  for (GstElement *analyser : released->analysers) {
-    gst_element_set_state(analyser, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(self), analyser);
+  for (const auto &analyser : released->analysers) {
+    if (GST_OBJECT_PARENT(analyser.get()) != GST_OBJECT(self)) continue;
+    gst_element_set_state(analyser.get(), GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), analyser.get());
   }
 }
 
@@ -607,7 +617,14 @@ static GstStateChangeReturn gst_qc_probe_change_state(GstElement *element,
     priv->silence.clear();
     priv->integrated_lufs = priv->loudness_range_lu = std::nullopt;
     priv->true_peak_dbtp = priv->sample_peak_dbfs = std::nullopt;
-    priv->reported = false;
+    priv->eos_gate = GstQcProbePrivate::EosGate::kWaiting;
+    priv->flushing = false;
+  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    /* Release a streaming thread waiting at EOS before pads deactivate. */
+    std::lock_guard lock(priv->lock);
+    priv->flushing = true;
+    priv->eos_cond.notify_all();
   }
 
   const GstStateChangeReturn ret =
