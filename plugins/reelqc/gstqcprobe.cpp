@@ -98,9 +98,9 @@ enum class StreamKind { kVideo, kAudio };
  * what the bin measured on it. */
 struct Stream {
   StreamKind kind = StreamKind::kVideo;
-  GstPad *sink_ghost = nullptr;        /* owned by the element */
-  GstPad *src_ghost = nullptr;         /* owned by the element */
-  GstObjectPtr<GstPad> tail;           /* the last analyser's src pad */
+  GstPad *sink_ghost = nullptr; /* owned by the element */
+  GstPad *src_ghost = nullptr;  /* owned by the element */
+  GstObjectPtr<GstPad> tail;    /* the last analyser's src pad */
   /* Our own references: at dispose the bin drops its children before
    * GstElement releases the request pads. */
   std::vector<GstObjectPtr<GstElement>> analysers;

@@ -94,8 +94,7 @@ TEST_F(QcCommand, AGoodFilePassesWithAValidReport) {
   const std::string json = file("good.qc.json");
   const Result result = reelforge({"qc", file("good.mp4"), "--profile", "tiktok", "--json", json});
   EXPECT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("QC pass for TikTok (tiktok)"), std::string::npos)
-      << result.output;
+  EXPECT_NE(result.output.find("QC pass for TikTok (tiktok)"), std::string::npos) << result.output;
   expect_valid_report(json);
 
   JsonNodePtr report = load_json_file(json);
@@ -170,8 +169,8 @@ void expect_bad_input(const std::vector<std::string> &args, const std::string &n
 }
 
 TEST_F(QcCommand, AMissingFile) {
-  expect_bad_input({"qc", file("nowhere.mp4"), "--json", file("nowhere.json")},
-                   file("nowhere.mp4"), "no such file");
+  expect_bad_input({"qc", file("nowhere.mp4"), "--json", file("nowhere.json")}, file("nowhere.mp4"),
+                   "no such file");
   EXPECT_FALSE(std::filesystem::exists(file("nowhere.json")));
 }
 
@@ -210,7 +209,8 @@ TEST_F(QcCommand, AnUnknownProfile) {
 
 TEST_F(QcCommand, ABrokenProfileFile) {
   const std::string path = file("broken-profile.json");
-  std::ofstream(path) << R"({"name": "broken", "levels": {"x": {"severity": "maybe", "limits": {}}}})";
+  std::ofstream(path)
+      << R"({"name": "broken", "levels": {"x": {"severity": "maybe", "limits": {}}}})";
   expect_bad_input({"qc", file("good.mp4"), "--profile", path}, path, "/levels/x/severity");
 }
 

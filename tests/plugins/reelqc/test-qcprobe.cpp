@@ -30,8 +30,8 @@ struct StreamSpec {
 std::string qc_pipeline(const std::string &profile, const StreamSpec &spec,
                         const std::string &extra = "") {
   std::ostringstream d;
-  d << "qcprobe name=qc profile=" << profile << " " << extra << " videotestsrc num-buffers="
-    << static_cast<int>(spec.seconds * spec.fps)
+  d << "qcprobe name=qc profile=" << profile << " " << extra
+    << " videotestsrc num-buffers=" << static_cast<int>(spec.seconds * spec.fps)
     << " pattern=smpte horizontal-speed=4 ! video/x-raw,format=I420,width=" << spec.width
     << ",height=" << spec.height << ",framerate=" << spec.fps
     << "/1 ! qc.video_sink qc.video_src ! fakesink name=vsink";
@@ -242,8 +242,7 @@ TEST(QcProbe, HeldEosIsReleasedWhenTheLastStreamEnds) {
 TEST(QcProbe, WritesTheReportToLocation) {
   TempDir dir;
   const std::string path = dir.file("report.json");
-  const PipelineRun run =
-      run_pipeline(qc_pipeline("tiktok", StreamSpec{}, "location=" + path));
+  const PipelineRun run = run_pipeline(qc_pipeline("tiktok", StreamSpec{}, "location=" + path));
   ASSERT_TRUE(run.reached_eos) << run.error;
   const GstStructure *report = the_report(run);
   ASSERT_NE(report, nullptr);
@@ -254,8 +253,7 @@ TEST(QcProbe, WritesTheReportToLocation) {
 TEST(QcProbe, AnUnknownProfileIsAnErrorNamingIt) {
   const PipelineRun run = run_pipeline(qc_pipeline("myspace", StreamSpec{}));
   EXPECT_FALSE(run.reached_eos);
-  EXPECT_NE(run.error.find("unknown platform profile \"myspace\""), std::string::npos)
-      << run.error;
+  EXPECT_NE(run.error.find("unknown platform profile \"myspace\""), std::string::npos) << run.error;
   EXPECT_NE(run.error.find("tiktok"), std::string::npos) << run.error;
 }
 
