@@ -15,8 +15,12 @@ namespace {
 std::string number_text(double value) {
   if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
   char text[64];
-  /* Enough digits to tell 29.97 from 30, no trailing noise. */
-  std::snprintf(text, sizeof text, "%.6g", value);
+  /* Whole numbers in full (a size one byte over its limit must not print as
+   * the limit); otherwise enough digits to tell 29.97 from 30, no noise. */
+  if (value == std::trunc(value) && std::abs(value) < 1e15)
+    std::snprintf(text, sizeof text, "%.0f", value);
+  else
+    std::snprintf(text, sizeof text, "%.6g", value);
   return text;
 }
 
