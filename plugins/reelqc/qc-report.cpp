@@ -308,7 +308,9 @@ class MeasurementReader {
     JsonNode *node = object_ ? json_object_get_member(object_, name) : nullptr;
     if (node == nullptr) return std::nullopt;
     if (JSON_NODE_HOLDS_NULL(node) && null_is_minus_inf) return -INFINITY;
-    if (!JSON_NODE_HOLDS_VALUE(node))
+    /* json_node_get_double() reads a string as 0 without a word. */
+    if (!JSON_NODE_HOLDS_VALUE(node) || (json_node_get_value_type(node) != G_TYPE_INT64 &&
+                                         json_node_get_value_type(node) != G_TYPE_DOUBLE))
       throw std::runtime_error(std::string(name) + ": not a number");
     return json_node_get_double(node);
   }
