@@ -15,8 +15,12 @@ namespace {
 std::string number_text(double value) {
   if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
   char text[64];
-  /* Enough digits to tell 29.97 from 30, no trailing noise. */
-  std::snprintf(text, sizeof text, "%.6g", value);
+  /* Whole numbers in full (a size one byte over its limit must not print as
+   * the limit); otherwise enough digits to tell 29.97 from 30, no noise. */
+  if (value == std::trunc(value) && std::abs(value) < 1e15)
+    std::snprintf(text, sizeof text, "%.0f", value);
+  else
+    std::snprintf(text, sizeof text, "%.6g", value);
   return text;
 }
 
@@ -304,7 +308,9 @@ class MeasurementReader {
     JsonNode *node = object_ ? json_object_get_member(object_, name) : nullptr;
     if (node == nullptr) return std::nullopt;
     if (JSON_NODE_HOLDS_NULL(node) && null_is_minus_inf) return -INFINITY;
-    if (!JSON_NODE_HOLDS_VALUE(node))
+    /* json_node_get_double() reads a string as 0 without a word. */
+    if (!JSON_NODE_HOLDS_VALUE(node) || (json_node_get_value_type(node) != G_TYPE_INT64 &&
+                                         json_node_get_value_type(node) != G_TYPE_DOUBLE))
       throw std::runtime_error(std::string(name) + ": not a number");
     return json_node_get_double(node);
   }
