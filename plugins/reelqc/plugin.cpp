@@ -9,9 +9,11 @@
 
 #include <gst/gst.h>
 
+#include "gstblackframedetect.h"
+
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(blackframedetect, plugin);
   return ret;
 }
 
