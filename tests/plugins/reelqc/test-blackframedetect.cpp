@@ -183,11 +183,13 @@ TEST(BlackFrameDetect, ReportsOpenIntervalAtEos) {
 }
 
 TEST(BlackFrameDetect, FlushingSeekForgetsOpenIntervalAndKeepsTimesRight) {
-  /* Black at [1 s, 4 s) and [6 s, 9 s). The stream is held at frame 51
-   * (inside the first interval, open since 1 s) and seeks to 5 s. Carrying
-   * the open interval across the seek would report a bogus [1 s, 5 s). */
+  /* Black at [1 s, 4 s) and [6 s, 9 s). The stream is held at frame 90,
+   * inside the first interval, open for 2.6 s already (more than
+   * min-duration), and seeks to 5 s. An open interval carried across the seek
+   * would come out as a bogus [1 s, 5 s); one closed by the new segment
+   * instead of forgotten at the flush, as a bogus [1 s, 3.6 s). */
   SyntheticVideo video(raw_caps("I420"), 250, black_between({{25, 99}, {150, 224}}));
-  video.hold_at(51);
+  video.hold_at(90);
   auto pipeline = video.pipeline("blackframedetect ! fakesink");
   ASSERT_TRUE(pipeline);
   PipelineRun run = run_with_seek(pipeline.get(), 5 * GST_SECOND);
