@@ -10,10 +10,12 @@
 #include <gst/gst.h>
 
 #include "gstblackframedetect.h"
+#include "gstfreezedetect.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(blackframedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER(freezedetect, plugin);
   return ret;
 }
 
