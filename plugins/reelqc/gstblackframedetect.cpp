@@ -58,6 +58,7 @@
 #include "element-guard.h"
 #include "interval-tracker.h"
 
+#include <cstddef>
 #include <optional>
 
 GST_DEBUG_CATEGORY_STATIC(gst_black_frame_detect_debug);
@@ -91,18 +92,20 @@ struct Settings {
   guint64 min_duration = DEFAULT_MIN_DURATION;
 };
 
-/* Pixels of row at most threshold. The fixed-size inner block lets the
- * compiler vectorise at -O2 (a byte counter cannot overflow in 64 steps). */
+/* Pixels of row at most threshold. The fixed-size inner block over a
+ * pointer lets GCC vectorise at -O2 (its "very cheap" cost model wants a
+ * known trip count; unsigned 32-bit index arithmetic also stops it), and a
+ * byte counter cannot overflow in 64 steps. */
 inline guint count_at_most(const guint8 *row, guint width, guint8 threshold) {
-  constexpr guint kBlock = 64;
+  constexpr std::ptrdiff_t kBlock = 64;
+  const guint8 *const end = row + width;
   guint count = 0;
-  guint x = 0;
-  for (; x + kBlock <= width; x += kBlock) {
+  for (; end - row >= kBlock; row += kBlock) {
     guint8 block = 0;
-    for (guint i = 0; i < kBlock; ++i) block += row[x + i] <= threshold;
+    for (std::ptrdiff_t i = 0; i < kBlock; ++i) block += row[i] <= threshold;
     count += block;
   }
-  for (; x < width; ++x) count += row[x] <= threshold;
+  for (; row < end; ++row) count += *row <= threshold;
   return count;
 }
 
