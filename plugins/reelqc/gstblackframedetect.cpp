@@ -170,6 +170,76 @@ void post_if_closed(GstBlackFrameDetect *self,
   if (interval) post_black_interval(self, *interval);
 }
 
+/* The bodies of the vfuncs below, outside their guard lambdas so that log
+ * lines name them. */
+
+void start_streaming(GstBlackFrameDetect *self) {
+  GstBlackFrameDetectPrivate &p = *self->priv;
+  GST_OBJECT_LOCK(self);
+  p.active = p.settings;
+  GST_OBJECT_UNLOCK(self);
+  p.tracker.reset();
+  p.tracker.set_min_duration(p.active.min_duration);
+  GST_DEBUG_OBJECT(self, "pixel-threshold %f, picture-threshold %f, min-duration %" GST_TIME_FORMAT,
+                   p.active.pixel_threshold, p.active.picture_threshold,
+                   GST_TIME_ARGS(p.active.min_duration));
+}
+
+void configure(GstBlackFrameDetect *self, const GstVideoInfo *in_info) {
+  GstBlackFrameDetectPrivate &p = *self->priv;
+  /* ffmpeg computes the threshold in double and truncates it; for integer
+   * luma, "at most the truncated value" is "at most the exact value". */
+  const bool full_range = in_info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  const gdouble threshold =
+      full_range ? p.active.pixel_threshold * 255 : 16 + p.active.pixel_threshold * 219;
+  p.luma_threshold = static_cast<guint8>(threshold);
+  p.frame_duration = GST_VIDEO_INFO_FPS_N(in_info) > 0
+                         ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info),
+                                                 GST_VIDEO_INFO_FPS_N(in_info))
+                         : GST_CLOCK_TIME_NONE;
+  GST_DEBUG_OBJECT(self, "%s range: black when luma <= %u", full_range ? "full" : "limited",
+                   p.luma_threshold);
+}
+
+void analyse_frame(GstBlackFrameDetect *self, const GstVideoFrame *frame) {
+  GstBlackFrameDetectPrivate &p = *self->priv;
+  const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) {
+    GST_DEBUG_OBJECT(self, "buffer without PTS, not analysed");
+    return;
+  }
+  GstClockTime duration = GST_BUFFER_DURATION(frame->buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(duration))
+    duration = GST_CLOCK_TIME_IS_VALID(p.frame_duration) ? p.frame_duration : 0;
+
+  const bool black = is_black_picture(frame, p.luma_threshold, p.active.picture_threshold);
+  GST_LOG_OBJECT(self, "%" GST_TIME_FORMAT " %s", GST_TIME_ARGS(pts), black ? "black" : "-");
+  post_if_closed(self, p.tracker.update(black, pts, pts + duration));
+}
+
+void track_sink_event(GstBlackFrameDetect *self, GstEvent *event) {
+  GstBlackFrameDetectPrivate &p = *self->priv;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_STOP:
+      p.tracker.reset();
+      break;
+    case GST_EVENT_SEGMENT: {
+      /* Still under the old segment: the base class stores the new one when
+       * the event is chained up. */
+      const GstSegment *segment = nullptr;
+      gst_event_parse_segment(event, &segment);
+      if (!gst_segment_is_equal(segment, &GST_BASE_TRANSFORM(self)->segment))
+        post_if_closed(self, p.tracker.finish());
+      break;
+    }
+    case GST_EVENT_EOS:
+      post_if_closed(self, p.tracker.finish());
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
 static void gst_black_frame_detect_set_property(GObject *object, guint prop_id, const GValue *value,
@@ -223,15 +293,7 @@ static void gst_black_frame_detect_get_property(GObject *object, guint prop_id, 
 static gboolean gst_black_frame_detect_start(GstBaseTransform *trans) {
   auto *self = GST_BLACK_FRAME_DETECT(trans);
   return REELFORGE_GUARD(self, FALSE, [&] {
-    GstBlackFrameDetectPrivate &p = *self->priv;
-    GST_OBJECT_LOCK(self);
-    p.active = p.settings;
-    GST_OBJECT_UNLOCK(self);
-    p.tracker.reset();
-    p.tracker.set_min_duration(p.active.min_duration);
-    GST_DEBUG_OBJECT(
-        self, "pixel-threshold %f, picture-threshold %f, min-duration %" GST_TIME_FORMAT,
-        p.active.pixel_threshold, p.active.picture_threshold, GST_TIME_ARGS(p.active.min_duration));
+    start_streaming(self);
     return TRUE;
   });
 }
@@ -248,19 +310,7 @@ static gboolean gst_black_frame_detect_set_info(GstVideoFilter *filter, GstCaps 
                                                 GstVideoInfo *in_info, GstCaps *, GstVideoInfo *) {
   auto *self = GST_BLACK_FRAME_DETECT(filter);
   return REELFORGE_GUARD(self, FALSE, [&] {
-    GstBlackFrameDetectPrivate &p = *self->priv;
-    /* ffmpeg computes the threshold in double and truncates it; for integer
-     * luma, "at most the truncated value" is "at most the exact value". */
-    const bool full_range = in_info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-    const gdouble threshold =
-        full_range ? p.active.pixel_threshold * 255 : 16 + p.active.pixel_threshold * 219;
-    p.luma_threshold = static_cast<guint8>(threshold);
-    p.frame_duration = GST_VIDEO_INFO_FPS_N(in_info) > 0
-                           ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info),
-                                                   GST_VIDEO_INFO_FPS_N(in_info))
-                           : GST_CLOCK_TIME_NONE;
-    GST_DEBUG_OBJECT(self, "%s range: black when luma <= %u", full_range ? "full" : "limited",
-                     p.luma_threshold);
+    configure(self, in_info);
     return TRUE;
   });
 }
@@ -269,47 +319,14 @@ static GstFlowReturn gst_black_frame_detect_transform_frame_ip(GstVideoFilter *f
                                                                GstVideoFrame *frame) {
   auto *self = GST_BLACK_FRAME_DETECT(filter);
   return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
-    GstBlackFrameDetectPrivate &p = *self->priv;
-    const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
-    if (!GST_CLOCK_TIME_IS_VALID(pts)) {
-      GST_DEBUG_OBJECT(self, "buffer without PTS, not analysed");
-      return GST_FLOW_OK;
-    }
-    GstClockTime duration = GST_BUFFER_DURATION(frame->buffer);
-    if (!GST_CLOCK_TIME_IS_VALID(duration))
-      duration = GST_CLOCK_TIME_IS_VALID(p.frame_duration) ? p.frame_duration : 0;
-
-    const bool black = is_black_picture(frame, p.luma_threshold, p.active.picture_threshold);
-    GST_LOG_OBJECT(self, "%" GST_TIME_FORMAT " %s", GST_TIME_ARGS(pts), black ? "black" : "-");
-    post_if_closed(self, p.tracker.update(black, pts, pts + duration));
+    analyse_frame(self, frame);
     return GST_FLOW_OK;
   });
 }
 
 static gboolean gst_black_frame_detect_sink_event(GstBaseTransform *trans, GstEvent *event) {
   auto *self = GST_BLACK_FRAME_DETECT(trans);
-  REELFORGE_GUARD_VOID(self, [&] {
-    GstBlackFrameDetectPrivate &p = *self->priv;
-    switch (GST_EVENT_TYPE(event)) {
-      case GST_EVENT_FLUSH_STOP:
-        p.tracker.reset();
-        break;
-      case GST_EVENT_SEGMENT: {
-        /* Still under the old segment: trans->segment is updated when the
-         * event is chained up below. */
-        const GstSegment *segment = nullptr;
-        gst_event_parse_segment(event, &segment);
-        if (!gst_segment_is_equal(segment, &trans->segment))
-          post_if_closed(self, p.tracker.finish());
-        break;
-      }
-      case GST_EVENT_EOS:
-        post_if_closed(self, p.tracker.finish());
-        break;
-      default:
-        break;
-    }
-  });
+  REELFORGE_GUARD_VOID(self, [&] { track_sink_event(self, event); });
   return GST_BASE_TRANSFORM_CLASS(gst_black_frame_detect_parent_class)->sink_event(trans, event);
 }
 

@@ -224,6 +224,91 @@ void compute_layout(const GstVideoInfo *info, GstFreezeDetectPrivate &p) {
   p.samples = offset;
 }
 
+/* The bodies of the vfuncs below, outside their guard lambdas so that log
+ * lines name them. */
+
+void start_streaming(GstFreezeDetect *self) {
+  GstFreezeDetectPrivate &p = *self->priv;
+  GST_OBJECT_LOCK(self);
+  p.active = p.settings;
+  GST_OBJECT_UNLOCK(self);
+  p.tracker.reset();
+  p.tracker.set_min_duration(p.active.min_duration);
+  p.has_reference = false;
+  GST_DEBUG_OBJECT(self, "noise %f, min-duration %" GST_TIME_FORMAT, p.active.noise,
+                   GST_TIME_ARGS(p.active.min_duration));
+}
+
+void configure(GstFreezeDetect *self, const GstVideoInfo *in_info) {
+  GstFreezeDetectPrivate &p = *self->priv;
+  const GstVideoFilter *filter = GST_VIDEO_FILTER(self);
+  const GstVideoInfo *old_info = &filter->in_info;
+  const bool same_layout = filter->negotiated &&
+                           GST_VIDEO_INFO_FORMAT(old_info) == GST_VIDEO_INFO_FORMAT(in_info) &&
+                           GST_VIDEO_INFO_WIDTH(old_info) == GST_VIDEO_INFO_WIDTH(in_info) &&
+                           GST_VIDEO_INFO_HEIGHT(old_info) == GST_VIDEO_INFO_HEIGHT(in_info);
+  if (!same_layout) {
+    /* Pictures of another size or format cannot be compared with the
+     * reference: the run so far ends here. The only allocation. */
+    finish_run(self);
+    compute_layout(in_info, p);
+    p.reference.resize(p.samples);
+  }
+  p.frame_duration = GST_VIDEO_INFO_FPS_N(in_info) > 0
+                         ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info),
+                                                 GST_VIDEO_INFO_FPS_N(in_info))
+                         : GST_CLOCK_TIME_NONE;
+  GST_DEBUG_OBJECT(self, "%u planes, %" G_GUINT64_FORMAT " samples per picture", p.n_planes,
+                   p.samples);
+}
+
+void analyse_frame(GstFreezeDetect *self, const GstVideoFrame *frame) {
+  GstFreezeDetectPrivate &p = *self->priv;
+  const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) {
+    GST_DEBUG_OBJECT(self, "buffer without PTS, not analysed");
+    return;
+  }
+  GstClockTime duration = GST_BUFFER_DURATION(frame->buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(duration))
+    duration = GST_CLOCK_TIME_IS_VALID(p.frame_duration) ? p.frame_duration : 0;
+
+  const bool frozen = p.has_reference && is_frozen(frame, p);
+  GST_LOG_OBJECT(self, "%" GST_TIME_FORMAT " %s", GST_TIME_ARGS(pts), frozen ? "frozen" : "-");
+  /* A still run starts with its reference picture, known to be part of it
+   * only now that a later picture matches it. */
+  auto closed = p.tracker.update(frozen, frozen ? p.reference_pts : pts, pts + duration);
+  if (!frozen) {
+    copy_reference(frame, p);
+    p.reference_pts = pts;
+    p.has_reference = true;
+  }
+  if (closed) post_freeze_interval(self, *closed);
+}
+
+void track_sink_event(GstFreezeDetect *self, GstEvent *event) {
+  GstFreezeDetectPrivate &p = *self->priv;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_STOP:
+      p.tracker.reset();
+      p.has_reference = false;
+      break;
+    case GST_EVENT_SEGMENT: {
+      /* Still under the old segment: the base class stores the new one when
+       * the event is chained up. */
+      const GstSegment *segment = nullptr;
+      gst_event_parse_segment(event, &segment);
+      if (!gst_segment_is_equal(segment, &GST_BASE_TRANSFORM(self)->segment)) finish_run(self);
+      break;
+    }
+    case GST_EVENT_EOS:
+      finish_run(self);
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
 static void gst_freeze_detect_set_property(GObject *object, guint prop_id, const GValue *value,
@@ -271,15 +356,7 @@ static void gst_freeze_detect_get_property(GObject *object, guint prop_id, GValu
 static gboolean gst_freeze_detect_start(GstBaseTransform *trans) {
   auto *self = GST_FREEZE_DETECT(trans);
   return REELFORGE_GUARD(self, FALSE, [&] {
-    GstFreezeDetectPrivate &p = *self->priv;
-    GST_OBJECT_LOCK(self);
-    p.active = p.settings;
-    GST_OBJECT_UNLOCK(self);
-    p.tracker.reset();
-    p.tracker.set_min_duration(p.active.min_duration);
-    p.has_reference = false;
-    GST_DEBUG_OBJECT(self, "noise %f, min-duration %" GST_TIME_FORMAT, p.active.noise,
-                     GST_TIME_ARGS(p.active.min_duration));
+    start_streaming(self);
     return TRUE;
   });
 }
@@ -298,25 +375,7 @@ static gboolean gst_freeze_detect_set_info(GstVideoFilter *filter, GstCaps *, Gs
                                            GstCaps *, GstVideoInfo *) {
   auto *self = GST_FREEZE_DETECT(filter);
   return REELFORGE_GUARD(self, FALSE, [&] {
-    GstFreezeDetectPrivate &p = *self->priv;
-    const GstVideoInfo *old_info = &filter->in_info;
-    const bool same_layout = filter->negotiated &&
-                             GST_VIDEO_INFO_FORMAT(old_info) == GST_VIDEO_INFO_FORMAT(in_info) &&
-                             GST_VIDEO_INFO_WIDTH(old_info) == GST_VIDEO_INFO_WIDTH(in_info) &&
-                             GST_VIDEO_INFO_HEIGHT(old_info) == GST_VIDEO_INFO_HEIGHT(in_info);
-    if (!same_layout) {
-      /* Pictures of another size or format cannot be compared with the
-       * reference: the run so far ends here. */
-      finish_run(self);
-      compute_layout(in_info, p);
-      p.reference.resize(p.samples);
-    }
-    p.frame_duration = GST_VIDEO_INFO_FPS_N(in_info) > 0
-                           ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info),
-                                                   GST_VIDEO_INFO_FPS_N(in_info))
-                           : GST_CLOCK_TIME_NONE;
-    GST_DEBUG_OBJECT(self, "%u planes, %" G_GUINT64_FORMAT " samples per picture", p.n_planes,
-                     p.samples);
+    configure(self, in_info);
     return TRUE;
   });
 }
@@ -325,56 +384,14 @@ static GstFlowReturn gst_freeze_detect_transform_frame_ip(GstVideoFilter *filter
                                                           GstVideoFrame *frame) {
   auto *self = GST_FREEZE_DETECT(filter);
   return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
-    GstFreezeDetectPrivate &p = *self->priv;
-    const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
-    if (!GST_CLOCK_TIME_IS_VALID(pts)) {
-      GST_DEBUG_OBJECT(self, "buffer without PTS, not analysed");
-      return GST_FLOW_OK;
-    }
-    GstClockTime duration = GST_BUFFER_DURATION(frame->buffer);
-    if (!GST_CLOCK_TIME_IS_VALID(duration))
-      duration = GST_CLOCK_TIME_IS_VALID(p.frame_duration) ? p.frame_duration : 0;
-    const GstClockTime end = pts + duration;
-
-    const bool frozen = p.has_reference && is_frozen(frame, p);
-    GST_LOG_OBJECT(self, "%" GST_TIME_FORMAT " %s", GST_TIME_ARGS(pts), frozen ? "frozen" : "-");
-    /* A still run starts with its reference picture, known to be part of it
-     * only now that a later picture matches it. */
-    auto closed = p.tracker.update(frozen, frozen ? p.reference_pts : pts, end);
-    if (!frozen) {
-      copy_reference(frame, p);
-      p.reference_pts = pts;
-      p.has_reference = true;
-    }
-    if (closed) post_freeze_interval(self, *closed);
+    analyse_frame(self, frame);
     return GST_FLOW_OK;
   });
 }
 
 static gboolean gst_freeze_detect_sink_event(GstBaseTransform *trans, GstEvent *event) {
   auto *self = GST_FREEZE_DETECT(trans);
-  REELFORGE_GUARD_VOID(self, [&] {
-    GstFreezeDetectPrivate &p = *self->priv;
-    switch (GST_EVENT_TYPE(event)) {
-      case GST_EVENT_FLUSH_STOP:
-        p.tracker.reset();
-        p.has_reference = false;
-        break;
-      case GST_EVENT_SEGMENT: {
-        /* Still under the old segment: trans->segment is updated when the
-         * event is chained up below. */
-        const GstSegment *segment = nullptr;
-        gst_event_parse_segment(event, &segment);
-        if (!gst_segment_is_equal(segment, &trans->segment)) finish_run(self);
-        break;
-      }
-      case GST_EVENT_EOS:
-        finish_run(self);
-        break;
-      default:
-        break;
-    }
-  });
+  REELFORGE_GUARD_VOID(self, [&] { track_sink_event(self, event); });
   return GST_BASE_TRANSFORM_CLASS(gst_freeze_detect_parent_class)->sink_event(trans, event);
 }
 

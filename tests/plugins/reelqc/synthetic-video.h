@@ -57,7 +57,8 @@ void paint(GstVideoFrame *frame, Luma &&luma, guint8 chroma = 128) {
     for (guint comp = 0; comp < GST_VIDEO_FRAME_N_COMPONENTS(frame); ++comp)
       if (GST_VIDEO_FORMAT_INFO_PLANE(frame->info.finfo, comp) == plane)
         rows = GST_VIDEO_FRAME_COMP_HEIGHT(frame, comp);
-    for (guint y = 0; y < rows; ++y) std::memset(data + y * stride, chroma, stride);
+    for (guint y = 0; y < rows; ++y)
+      std::memset(data + static_cast<gssize>(y) * stride, chroma, stride);
   }
 }
 

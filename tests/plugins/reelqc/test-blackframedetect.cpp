@@ -17,7 +17,8 @@ namespace reelforge::test {
 namespace {
 
 /* Black pictures on [first, last] frames, a moving texture elsewhere. */
-FramePainter black_between(std::vector<std::pair<guint64, guint64>> ranges, guint8 black = 16) {
+FramePainter black_between(const std::vector<std::pair<guint64, guint64>> &ranges,
+                           guint8 black = 16) {
   return [ranges, black](guint64 n, GstVideoFrame *frame) {
     for (const auto &[first, last] : ranges) {
       if (n >= first && n <= last) {

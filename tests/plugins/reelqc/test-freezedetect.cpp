@@ -18,7 +18,7 @@ namespace {
 
 /* A moving texture, except on [first, last] frames, which all show frame
  * first's picture. */
-FramePainter still_between(std::vector<std::pair<guint64, guint64>> ranges) {
+FramePainter still_between(const std::vector<std::pair<guint64, guint64>> &ranges) {
   return [ranges](guint64 n, GstVideoFrame *frame) {
     for (const auto &[first, last] : ranges) {
       if (n >= first && n <= last) {
