@@ -7,12 +7,16 @@
 #include "config.h"
 #endif
 
+#include "gstblackframedetect.h"
+#include "gstfreezedetect.h"
 #include "gstqcprobe.h"
 
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(blackframedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER(freezedetect, plugin);
   ret |= GST_ELEMENT_REGISTER(qcprobe, plugin);
   return ret;
 }
