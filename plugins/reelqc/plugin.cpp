@@ -9,9 +9,11 @@
 
 #include <gst/gst.h>
 
+#include "gstloudnessmeter.h"
+
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(loudnessmeter, plugin);
   return ret;
 }
 
