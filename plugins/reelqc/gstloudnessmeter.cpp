@@ -88,8 +88,12 @@
  * * `timestamp` (= `silence-start`), `stream-time`, `running-time` and
  *   `duration` (= `silence-duration`).
  *
- * Times are sample exact. ffmpeg counts silent samples channel by channel,
- * so its start and end can differ from these by one sample frame.
+ * Times are sample exact. `silence-start` and `silence-end` are buffer times;
+ * the position in the media is `stream-time` (and `stream-time` +
+ * `silence-duration`), which is what ffmpeg prints: they differ when the
+ * segment maps them, e.g. an MP4 edit list hiding an AAC encoder's priming
+ * samples. ffmpeg counts silent samples channel by channel, so its start and
+ * end can differ from these by one sample frame.
  *
  * ## Seeks, segments, gaps, discontinuities and caps changes
  *
