@@ -155,10 +155,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 GST_DEBUG_CATEGORY_STATIC(gst_loudness_meter_debug);
@@ -744,10 +744,10 @@ void configure_format(GstLoudnessMeter *self, State &state, const GstAudioInfo &
   state.have_format = true;
   GST_INFO_OBJECT(
       self,
-      "measuring %s, %d Hz, %d channels; silence below %d/%f, at least %" G_GUINT64_FORMAT
+      "measuring %s at %d Hz, %d channels; silent below %g dBFS for at least %" G_GUINT64_FORMAT
       " frames",
       GST_AUDIO_INFO_NAME(&info), GST_AUDIO_INFO_RATE(&info), GST_AUDIO_INFO_CHANNELS(&info),
-      state.threshold.s16, state.threshold.f64, state.silence_min_frames);
+      state.settings.silence_threshold, state.silence_min_frames);
 }
 
 /* A buffer mapped for reading while the object lives. */
@@ -923,46 +923,49 @@ static GstFlowReturn gst_loudness_meter_transform_ip(GstBaseTransform *trans, Gs
   });
 }
 
+/* What the meter does with a serialized event before it goes on. */
+static void gst_loudness_meter_handle_event(GstLoudnessMeter *self, GstEvent *event) {
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_STOP:
+      with_state(self, [&](State &state) {
+        close_timeline(state);
+        reset_window_meter(self, state);
+        gst_segment_init(&state.segment, GST_FORMAT_TIME);
+      });
+      break;
+    case GST_EVENT_SEGMENT: {
+      GstSegment segment;
+      gst_event_copy_segment(event, &segment);
+      if (segment.format != GST_FORMAT_TIME) {
+        GST_WARNING_OBJECT(self, "%s segment, measuring as an open TIME segment",
+                           gst_format_get_name(segment.format));
+        gst_segment_init(&segment, GST_FORMAT_TIME);
+      }
+      with_state(self, [&](State &state) {
+        if (gst_segment_is_equal(&segment, &state.segment)) return;
+        close_timeline(state);
+        state.segment = segment;
+      });
+      break;
+    }
+    case GST_EVENT_GAP:
+      with_state(self, [&](State &state) { analyse_gap(self, state, event); });
+      break;
+    case GST_EVENT_EOS:
+      /* Posted before the EOS goes downstream. */
+      with_state(self, [&](State &state) {
+        close_timeline(state);
+        state.pending.emplace_back(summary_structure(state));
+      });
+      break;
+    default:
+      break;
+  }
+}
+
 static gboolean gst_loudness_meter_sink_event(GstBaseTransform *trans, GstEvent *event) {
   auto *self = GST_LOUDNESS_METER(trans);
-  REELFORGE_GUARD_VOID(self, [&] {
-    switch (GST_EVENT_TYPE(event)) {
-      case GST_EVENT_FLUSH_STOP:
-        with_state(self, [&](State &state) {
-          close_timeline(state);
-          reset_window_meter(self, state);
-          gst_segment_init(&state.segment, GST_FORMAT_TIME);
-        });
-        break;
-      case GST_EVENT_SEGMENT: {
-        GstSegment segment;
-        gst_event_copy_segment(event, &segment);
-        if (segment.format != GST_FORMAT_TIME) {
-          GST_WARNING_OBJECT(self, "%s segment, measuring as an open TIME segment",
-                             gst_format_get_name(segment.format));
-          gst_segment_init(&segment, GST_FORMAT_TIME);
-        }
-        with_state(self, [&](State &state) {
-          if (gst_segment_is_equal(&segment, &state.segment)) return;
-          close_timeline(state);
-          state.segment = segment;
-        });
-        break;
-      }
-      case GST_EVENT_GAP:
-        with_state(self, [&](State &state) { analyse_gap(self, state, event); });
-        break;
-      case GST_EVENT_EOS:
-        /* Posted before the EOS goes downstream. */
-        with_state(self, [&](State &state) {
-          close_timeline(state);
-          state.pending.emplace_back(summary_structure(state));
-        });
-        break;
-      default:
-        break;
-    }
-  });
+  REELFORGE_GUARD_VOID(self, [&] { gst_loudness_meter_handle_event(self, event); });
   return GST_BASE_TRANSFORM_CLASS(gst_loudness_meter_parent_class)->sink_event(trans, event);
 }
 

@@ -59,7 +59,7 @@ std::string make_source(const TempDir &dir, const std::string &container) {
            std::to_string(f_end) + "*t),0))))";
   };
   const std::string exprs = channel(440, 0.5, 220) + "|" + channel(660, 0.4, 330);
-  const std::string path = dir.file("source." + container);
+  std::string path = dir.file("source." + container);
   const std::string codec = container == "wav" ? "-c:a pcm_s16le" : "-c:a aac -b:a 192k";
   std::string output;
   const int status = run_command("ffmpeg -hide_banner -nostdin -y -f lavfi -i " +

@@ -332,7 +332,7 @@ TEST(LoudnessMeter, FullScale997HzInOneChannelIsMinus3Lufs) {
   const Signal left_only = [s = sine(1.0, 997, 48000)](guint64 f, guint c) {
     return c == 0 ? s(f, c) : 0.0;
   };
-  h.push(48000 * 3, left_only, 4800);
+  h.push(G_GUINT64_CONSTANT(48000) * 3, left_only, 4800);
   h.eos();
   const auto summaries = h.summaries();
   ASSERT_EQ(summaries.size(), 1u);
@@ -357,7 +357,7 @@ TEST(LoudnessMeter, FiveOneIgnoresLfeAndWeightsSurrounds) {
     const Signal one_channel = [s = sine(0.1, 1000, 48000), ch = c.channel](guint64 f, guint k) {
       return k == ch ? s(f, k) : 0.0;
     };
-    h.push(48000 * 2, one_channel, 4800);
+    h.push(G_GUINT64_CONSTANT(48000) * 2, one_channel, 4800);
     h.eos();
     const auto summaries = h.summaries();
     ASSERT_EQ(summaries.size(), 1u);
@@ -573,8 +573,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, SilenceAtSampleTimes,
 TEST(LoudnessMeter, SilenceNeedsEveryChannelQuiet) {
   MeterHarness h("S16LE", 48000, 2);
   const Signal right_only = [s = square(0.25)](guint64 f, guint c) { return c == 1 ? s(f, c) : 0; };
-  h.push(48000 * 3, right_only);
-  h.push(48000 * 3, silence());
+  h.push(G_GUINT64_CONSTANT(48000) * 3, right_only);
+  h.push(G_GUINT64_CONSTANT(48000) * 3, silence());
   h.eos();
   const auto silences = h.silences();
   ASSERT_EQ(silences.size(), 1u);
@@ -588,8 +588,8 @@ TEST(LoudnessMeter, SilenceThresholdIsStrictLikeFfmpeg) {
   const auto constant = [](double v) { return [v](guint64 f, guint) { return f % 2 ? v : -v; }; };
   {
     MeterHarness h("S16LE", 48000, 1);
-    h.push(48000 * 3, constant(31.0 / 32767.0));
-    h.push(48000 * 3, constant(32.0 / 32767.0));
+    h.push(G_GUINT64_CONSTANT(48000) * 3, constant(31.0 / 32767.0));
+    h.push(G_GUINT64_CONSTANT(48000) * 3, constant(32.0 / 32767.0));
     h.eos();
     const auto silences = h.silences();
     ASSERT_EQ(silences.size(), 1u);
@@ -597,8 +597,8 @@ TEST(LoudnessMeter, SilenceThresholdIsStrictLikeFfmpeg) {
   }
   {
     MeterHarness h("F32LE", 48000, 1);
-    h.push(48000 * 3, constant(0.00099));
-    h.push(48000 * 3, constant(0.001));
+    h.push(G_GUINT64_CONSTANT(48000) * 3, constant(0.00099));
+    h.push(G_GUINT64_CONSTANT(48000) * 3, constant(0.001));
     h.eos();
     const auto silences = h.silences();
     ASSERT_EQ(silences.size(), 1u);
@@ -613,7 +613,7 @@ TEST(LoudnessMeter, SilenceThresholdProperty) {
     SCOPED_TRACE("silence-threshold=" + threshold);
     MeterHarness h("F32LE", 48000, 2, {{"silence-threshold", threshold}});
     h.push(48000, square(0.5));
-    h.push(48000 * 3, sine(0.005, 50, 48000));
+    h.push(G_GUINT64_CONSTANT(48000) * 3, sine(0.005, 50, 48000));
     h.push(48000, square(0.5));
     h.eos();
     const auto silences = h.silences();
@@ -689,7 +689,7 @@ TEST(LoudnessMeter, TimesFollowBufferTimestamps) {
   MeterHarness h("S16LE", 48000, 2);
   h.set_base(10 * GST_SECOND + 12345);
   h.push(48000, square(0.25));
-  h.push(48000 * 3, silence());
+  h.push(G_GUINT64_CONSTANT(48000) * 3, silence());
   h.push(24000, square(0.25));
   h.eos();
   const auto intervals = h.intervals();
@@ -730,11 +730,11 @@ TEST(LoudnessMeter, GapEventIsSilence) {
 TEST(LoudnessMeter, TimestampHoleAndGapBuffersAreSilence) {
   MeterHarness h("S16LE", 48000, 1);
   h.push(48000, square(0.25));
-  h.skip(48000 * 2); /* 2 s hole */
+  h.skip(G_GUINT64_CONSTANT(48000) * 2); /* 2 s hole */
   h.push(48000, square(0.25));
-  h.push_buffer(h.frame_time(h.next_frame()), 48000 * 2, h.next_frame(), square(0.25),
-                GST_BUFFER_FLAG_GAP); /* content ignored: silence */
-  h.skip(48000 * 2);
+  h.push_buffer(h.frame_time(h.next_frame()), G_GUINT64_CONSTANT(48000) * 2, h.next_frame(),
+                square(0.25), GST_BUFFER_FLAG_GAP); /* content ignored: silence */
+  h.skip(G_GUINT64_CONSTANT(48000) * 2);
   h.push(4800, square(0.25));
   h.eos();
   const auto silences = h.silences();
@@ -753,7 +753,8 @@ TEST(LoudnessMeter, JitterDiscontAndOverlap) {
   /* 10 ms late without DISCONT: counted as contiguous, [1 s, 2 s). */
   h.push_buffer(GST_SECOND + 10 * GST_MSECOND, 48000, 48000, silence(), GstBufferFlags(0));
   /* Back to 1.5 s with DISCONT: its first 500 ms are skipped, [2 s, 3.5 s). */
-  h.push_buffer(1500 * GST_MSECOND, 48000 * 2, 72000, silence(), GST_BUFFER_FLAG_DISCONT);
+  h.push_buffer(1500 * GST_MSECOND, G_GUINT64_CONSTANT(48000) * 2, 72000, silence(),
+                GST_BUFFER_FLAG_DISCONT);
   /* 20 ms late with DISCONT: a 20 ms hole of silence, then [3.52 s, 4.52 s). */
   h.push_buffer(3520 * GST_MSECOND, 48000, 168000, square(0.25), GST_BUFFER_FLAG_DISCONT);
   h.eos();
@@ -778,8 +779,8 @@ TEST(LoudnessMeter, NewSegmentRestartsTheTimeline) {
   h.push_event(gst_event_new_segment(&segment));
   /* Frames are numbered from the new segment's first buffer. */
   h.push_buffer(20 * GST_SECOND, 72000, 0, silence(), GST_BUFFER_FLAG_DISCONT);
-  h.push_buffer(20 * GST_SECOND + 1500 * GST_MSECOND, 48000 * 3, 72000, square(0.25),
-                GstBufferFlags(0));
+  h.push_buffer(20 * GST_SECOND + 1500 * GST_MSECOND, G_GUINT64_CONSTANT(48000) * 3, 72000,
+                square(0.25), GstBufferFlags(0));
   h.eos();
   EXPECT_TRUE(h.silences().empty());
   const auto intervals = h.intervals();
@@ -799,9 +800,9 @@ TEST(LoudnessMeter, NewSegmentRestartsTheTimeline) {
  * nothing. */
 TEST(LoudnessMeter, CapsChanges) {
   MeterHarness h("F32LE", 48000, 2);
-  h.push(48000 * 2, sine(0.1, 1000, 48000), 4800);
+  h.push(G_GUINT64_CONSTANT(48000) * 2, sine(0.1, 1000, 48000), 4800);
   h.set_caps("F32LE", 44100, 2);
-  h.push(44100 * 2, sine(0.1, 1000, 44100), 4410);
+  h.push(G_GUINT64_CONSTANT(44100) * 2, sine(0.1, 1000, 44100), 4410);
   h.eos();
   const auto intervals = h.intervals();
   ASSERT_EQ(intervals.size(), 4u);
@@ -871,11 +872,11 @@ void write_wav(const std::string &path, gint rate, guint channels, guint64 frame
 TEST(LoudnessMeter, FlushingSeekMidStream) {
   TempDir dir;
   const std::string wav = dir.file("seek.wav");
-  const gint rate = 48000;
+  const guint64 rate = 48000;
   const auto cosine = [](guint64 f, guint) {
     return 0.3 * std::cos(2.0 * G_PI * 1000.0 * static_cast<double>(f) / 48000.0);
   };
-  write_wav(wav, rate, 2, 10 * rate,
+  write_wav(wav, static_cast<gint>(rate), 2, 10 * rate,
             piecewise({{3 * rate, cosine},
                        {6 * rate, silence()},
                        {7 * rate + rate / 2, cosine},
@@ -939,8 +940,9 @@ TEST(LoudnessMeter, FlushingSeekMidStream) {
   EXPECT_EQ(get_uint64(silences[0], "running-time"), 2500 * GST_MSECOND);
 
   const auto intervals = intervals_of(run);
-  std::vector<GstClockTime> starts;
-  for (const GstStructure *s : intervals) starts.push_back(get_uint64(s, "timestamp"));
+  std::vector<GstClockTime> starts(intervals.size());
+  std::transform(intervals.begin(), intervals.end(), starts.begin(),
+                 [](const GstStructure *s) { return get_uint64(s, "timestamp"); });
   /* 4 s to the flush is an interval of its own, cut short. */
   std::vector<GstClockTime> expected = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   for (GstClockTime &t : expected) t *= GST_SECOND;
