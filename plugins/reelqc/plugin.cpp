@@ -9,6 +9,7 @@
 
 #include "gstblackframedetect.h"
 #include "gstfreezedetect.h"
+#include "gstloudnessmeter.h"
 #include "gstqcprobe.h"
 
 #include <gst/gst.h>
@@ -17,6 +18,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(blackframedetect, plugin);
   ret |= GST_ELEMENT_REGISTER(freezedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER(loudnessmeter, plugin);
   ret |= GST_ELEMENT_REGISTER(qcprobe, plugin);
   return ret;
 }
