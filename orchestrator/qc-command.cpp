@@ -82,7 +82,8 @@ void write_report(const std::string &path, const qc::QcReport &report) {
   if (!g_file_set_contents(path.c_str(), text.c_str(), static_cast<gssize>(text.size()),
                            &raw_error)) {
     GErrorPtr error(raw_error);
-    throw std::runtime_error("cannot write the report: " + std::string(error->message));
+    throw std::runtime_error("cannot write the report to " + path + ": " +
+                             std::string(error->message));
   }
 }
 
@@ -103,6 +104,13 @@ int qc_command(const std::vector<std::string> &args) {
     return kExitBadInput;
   }
 
+  /* Say so before minutes of decoding, not after. */
+  if (parsed.json_path) {
+    const auto folder = std::filesystem::absolute(*parsed.json_path).parent_path();
+    if (!std::filesystem::is_directory(folder))
+      throw std::runtime_error("cannot write the report to " + *parsed.json_path + ": no folder " +
+                               folder.string());
+  }
   const qc::QcReport report =
       run::qc_file(parsed.file, parsed.profile, from_seconds(parsed.timeout_s));
   std::fputs(qc::format_report_text(report).c_str(), stdout);

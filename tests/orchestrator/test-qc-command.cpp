@@ -49,7 +49,7 @@ void encode(const std::string &path, const EncodeSpec &spec) {
   d << "videotestsrc num-buffers=" << static_cast<int>(spec.seconds * 30)
     << " pattern=smpte horizontal-speed=4 ! video/x-raw,width=" << spec.width
     << ",height=" << spec.height
-    << ",framerate=30/1 ! x264enc speed-preset=ultrafast bitrate=2000 ! video/x-h264,profile=high "
+    << ",framerate=30/1 ! x264enc speed-preset=veryfast bitrate=2000 ! video/x-h264,profile=high "
        "! h264parse ! queue ! mux. ";
   if (spec.audio) {
     d << "audiotestsrc num-buffers=" << static_cast<int>(spec.seconds * 48000 / 1024)
