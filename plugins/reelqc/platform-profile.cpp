@@ -5,6 +5,7 @@
 
 #include "gst-ptr.h"
 #include "json-file.h"
+#include "json-schema.h"
 
 #include <gio/gio.h>
 
@@ -226,8 +227,15 @@ const char *severity_name(Severity severity) {
 }
 
 PlatformProfile parse_platform_profile(JsonNode *root, const std::string &origin) {
+  /* The schema catches what typed reads cannot: misspelt limits, values
+   * out of range. Parsed once, shared by every load. */
+  if (root == nullptr || !JSON_NODE_HOLDS_OBJECT(root))
+    throw ProfileError(origin + ": expected an object");
+  static const JsonSchema schema = JsonSchema::from_resource("/dev/reelforge/platform.schema.json");
+  if (const auto errors = schema.validate(root); !errors.empty())
+    throw ProfileError(format_schema_errors(errors, origin));
+
   ProfileReader reader(origin);
-  if (root == nullptr || !JSON_NODE_HOLDS_OBJECT(root)) reader.fail("", "expected an object");
   JsonObject *top = json_node_get_object(root);
 
   PlatformProfile profile;
