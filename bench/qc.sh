@@ -32,11 +32,14 @@ command -v gst-inspect-1.0 >/dev/null && gst-inspect-1.0 qcprobe >/dev/null 2>&1
 
 # median wall seconds and peak RSS (MiB) of RUNS runs of "$@"
 measure() {
-  local walls=() rss=() out
+  local walls=() rss=() out stats
+  stats=$(mktemp)
   for _ in $(seq "$runs"); do
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    /usr/bin/time -o "$stats" -f '%e %M' "$@" >/dev/null 2>&1
+    out=$(tail -n 1 "$stats")
     walls+=("${out% *}"); rss+=("${out#* }")
   done
+  rm -f "$stats"
   local wall=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
   local peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -n 1)
   echo "$wall $((peak / 1024))"
