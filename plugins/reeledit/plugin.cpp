@@ -8,11 +8,13 @@
 #include "config.h"
 #endif
 
+#include "gstthumbnailpicker.h"
+
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(thumbnailpicker, plugin);
   return ret;
 }
 
