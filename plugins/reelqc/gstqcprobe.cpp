@@ -33,9 +33,10 @@
  *   the stretch of media the report covers.
  *
  * With #GstQcProbe:on-fail=error a failing verdict becomes an element error
- * *instead of* EOS, so a sink further down (a file or S3 upload) aborts
- * rather than completing a bad video. The other streams' EOS events are
- * held back until the verdict is known.
+ * and the last stream's EOS is dropped, so a muxer further down never
+ * finishes the file and a sink (a file or S3 upload) aborts rather than
+ * completing a bad video. Streams that end earlier pass their EOS on at
+ * once: holding it could stall a muxer still waiting for their data.
  *
  * The limits come from the platform profile named by #GstQcProbe:profile:
  * a built-in name (tiktok, youtube-shorts, instagram-reels, youtube), a name
@@ -70,7 +71,6 @@
 #include <gst/video/video.h>
 
 #include <cmath>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 
@@ -139,11 +139,6 @@ struct GstQcProbePrivate {
   std::optional<Stream> audio;
   std::vector<qc::TimeRange> black, freeze, silence;
   std::optional<double> integrated_lufs, loudness_range_lu, true_peak_dbtp, sample_peak_dbfs;
-  /* A stream at EOS waits here until every stream is, so that the verdict
-   * decides whether any EOS goes downstream. */
-  std::condition_variable eos_cond;
-  enum class EosGate { kWaiting, kOpen, kClosed } eos_gate = EosGate::kWaiting;
-  bool flushing = false; /* or stopping: waiters give up */
 
   Stream *stream(StreamKind kind) {
     auto &slot = kind == StreamKind::kVideo ? video : audio;
@@ -375,8 +370,7 @@ void record_buffer(Stream &stream, GstBuffer *buffer) {
 }
 
 /* Every item leaving a stream's last analyser passes here: buffers and caps
- * are measured; EOS is held until all streams have ended, then the report
- * decides whether it goes on. */
+ * are measured; the last stream's EOS brings the report. */
 GstPadProbeReturn stream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
   auto *self = GST_QC_PROBE(user_data);
   return REELFORGE_GUARD(self, GST_PAD_PROBE_DROP, [&]() -> GstPadProbeReturn {
@@ -409,18 +403,10 @@ GstPadProbeReturn stream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user
       case GST_EVENT_SEGMENT:
         gst_event_copy_segment(event, &stream->segment);
         return GST_PAD_PROBE_OK;
-      case GST_EVENT_FLUSH_START:
-        /* Unblock a stream waiting at EOS: its EOS is flushed away. */
-        priv->flushing = true;
-        priv->eos_cond.notify_all();
-        return GST_PAD_PROBE_OK;
       case GST_EVENT_FLUSH_STOP:
-        /* A flushing seek: the streams start over, and so does the wait
-         * for their EOS. */
+        /* A flushing seek: the streams start over. */
         for (Stream *s : {priv->stream(StreamKind::kVideo), priv->stream(StreamKind::kAudio)})
           if (s) s->eos = false;
-        priv->eos_gate = GstQcProbePrivate::EosGate::kWaiting;
-        priv->flushing = false;
         return GST_PAD_PROBE_OK;
       case GST_EVENT_EOS:
         break;
@@ -428,27 +414,15 @@ GstPadProbeReturn stream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user
         return GST_PAD_PROBE_OK;
     }
 
+    /* Streams that end early pass their EOS on: holding it could stall a
+     * muxer that still wants their data while the others finish. The last
+     * EOS is the one a muxer needs to finish the file, so the verdict
+     * decides whether it goes on. */
     stream->eos = true;
-    bool last = true;
     for (Stream *s : {priv->stream(StreamKind::kVideo), priv->stream(StreamKind::kAudio)})
-      if (s && !s->eos) last = false;
-    if (!last) {
-      GST_DEBUG_OBJECT(self, "holding EOS on %s until every stream ends", GST_PAD_NAME(pad));
-      priv->eos_cond.wait(lock, [priv] {
-        return priv->flushing || priv->eos_gate != GstQcProbePrivate::EosGate::kWaiting;
-      });
-      return priv->eos_gate == GstQcProbePrivate::EosGate::kOpen && !priv->flushing
-                 ? GST_PAD_PROBE_OK
-                 : GST_PAD_PROBE_DROP;
-    }
+      if (s && !s->eos) return GST_PAD_PROBE_OK;
     lock.unlock();
-
-    /* The last stream judges; the verdict opens or closes the gate for all. */
-    const bool open = finish_report(self);
-    lock.lock();
-    priv->eos_gate = open ? GstQcProbePrivate::EosGate::kOpen : GstQcProbePrivate::EosGate::kClosed;
-    priv->eos_cond.notify_all();
-    return open ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+    return finish_report(self) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
   });
 }
 
@@ -617,14 +591,6 @@ static GstStateChangeReturn gst_qc_probe_change_state(GstElement *element,
     priv->silence.clear();
     priv->integrated_lufs = priv->loudness_range_lu = std::nullopt;
     priv->true_peak_dbtp = priv->sample_peak_dbfs = std::nullopt;
-    priv->eos_gate = GstQcProbePrivate::EosGate::kWaiting;
-    priv->flushing = false;
-  }
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    /* Release a streaming thread waiting at EOS before pads deactivate. */
-    std::lock_guard lock(priv->lock);
-    priv->flushing = true;
-    priv->eos_cond.notify_all();
   }
 
   const GstStateChangeReturn ret =

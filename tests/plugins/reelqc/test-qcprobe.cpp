@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace reelforge::test {
@@ -186,57 +188,71 @@ INSTANTIATE_TEST_SUITE_P(Shipped, QcProbeProfiles,
                            return name;
                          });
 
-/* A failing verdict with on-fail=error is an error, and no EOS reaches the
- * sinks: a file or upload downstream is never completed. */
-TEST(QcProbe, OnFailErrorStopsEosReachingTheSinks) {
-  StreamSpec spec;
-  spec.audio = false; /* fails the house level */
-  GError *error = nullptr;
-  auto pipeline = adopt_floating(
-      gst_parse_launch(qc_pipeline("tiktok", spec, "on-fail=error").c_str(), &error));
-  ASSERT_EQ(error, nullptr);
-  GstObjectPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "vsink"));
-  GstObjectPtr<GstPad> sink_pad(gst_element_get_static_pad(sink.get(), "sink"));
-  int eos_at_sink = 0;
-  gst_pad_add_probe(
-      sink_pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
-        if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS)
-          ++*static_cast<int *>(data);
-        return GST_PAD_PROBE_OK;
-      },
-      &eos_at_sink, nullptr);
+/* Encodes qc_pipeline's streams to an MP4 through qcprobe. */
+std::string muxed_pipeline(const StreamSpec &spec, const std::string &extra,
+                           const std::string &path) {
+  std::string description = qc_pipeline("tiktok", spec, extra);
+  description.replace(description.find("fakesink name=vsink"), 19,
+                      "queue ! x264enc speed-preset=ultrafast ! queue ! mux.");
+  if (spec.audio)
+    description.replace(description.find("fakesink name=asink"), 19,
+                        "queue ! audioconvert ! avenc_aac ! queue ! mux.");
+  return description + " mp4mux name=mux ! filesink location=" + path;
+}
 
-  const PipelineRun run = run_pipeline(pipeline.get());
+bool file_contains(const std::string &path, const std::string &needle) {
+  std::ifstream file(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return bytes.find(needle) != std::string::npos;
+}
+
+/* A failing verdict with on-fail=error is an error before the last EOS
+ * reaches the muxer: the file is never finished (mp4mux writes its moov at
+ * EOS). */
+TEST(QcProbe, OnFailErrorLeavesTheMuxedFileUnfinished) {
+  TempDir dir;
+  StreamSpec spec;
+  spec.seconds = 2;
+  spec.width = 640; /* 16:9 fails TikTok's house level */
+  spec.height = 360;
+  const PipelineRun run = run_pipeline(muxed_pipeline(spec, "on-fail=error", dir.file("bad.mp4")));
   EXPECT_FALSE(run.reached_eos);
   EXPECT_NE(run.error.find("QC failed against TikTok"), std::string::npos) << run.error;
-  EXPECT_NE(run.error.find("audio track"), std::string::npos) << run.error;
-  EXPECT_EQ(eos_at_sink, 0);
+  EXPECT_FALSE(file_contains(dir.file("bad.mp4"), "moov"));
   const GstStructure *report = the_report(run);
   ASSERT_NE(report, nullptr);
   EXPECT_EQ(get_string(report, "verdict"), "fail");
+  EXPECT_TRUE(has_finding(report, "aspect/house/fail")) << joined(findings(report));
 }
 
-TEST(QcProbe, OnFailErrorLetsAPassingStreamEnd) {
-  const PipelineRun run = run_pipeline(qc_pipeline("tiktok", StreamSpec{}, "on-fail=error"));
+TEST(QcProbe, OnFailErrorLetsAPassingStreamFinishTheFile) {
+  TempDir dir;
+  StreamSpec spec;
+  spec.seconds = 3; /* TikTok's house minimum */
+  spec.width = 360;
+  spec.height = 640;
+  const PipelineRun run = run_pipeline(muxed_pipeline(spec, "on-fail=error", dir.file("good.mp4")));
   EXPECT_TRUE(run.reached_eos) << run.error;
-  EXPECT_EQ(run.error, "");
+  EXPECT_TRUE(file_contains(dir.file("good.mp4"), "moov"));
 }
 
-/* The stream that ends first is held until the last one ends; both EOS
- * then reach their sinks. */
-TEST(QcProbe, HeldEosIsReleasedWhenTheLastStreamEnds) {
+/* Video ends seconds before audio: the early EOS goes on at once, so the
+ * muxer can take the rest of the audio instead of waiting forever. */
+TEST(QcProbe, StreamsOfDifferentLengthsStillFinishAMuxedFile) {
+  TempDir dir;
   StreamSpec spec;
   spec.seconds = 2;
-  std::string description = qc_pipeline("tiktok", spec);
-  /* make the audio twice as long as the video */
+  spec.width = 360;
+  spec.height = 640;
+  std::string description = muxed_pipeline(spec, "", dir.file("uneven.mp4"));
   description.replace(description.find("audiotestsrc num-buffers=20"), 27,
-                      "audiotestsrc num-buffers=40");
+                      "audiotestsrc num-buffers=60");
   const PipelineRun run = run_pipeline(description);
   ASSERT_TRUE(run.reached_eos) << run.error;
   const GstStructure *report = the_report(run);
   ASSERT_NE(report, nullptr);
-  EXPECT_EQ(get_uint64(report, "duration"), 4 * GST_SECOND);
+  EXPECT_EQ(get_uint64(report, "duration"), 6 * GST_SECOND);
+  EXPECT_TRUE(file_contains(dir.file("uneven.mp4"), "moov"));
 }
 
 TEST(QcProbe, WritesTheReportToLocation) {
