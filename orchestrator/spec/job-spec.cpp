@@ -312,8 +312,8 @@ class SpecReader {
     Transition transition = fallback;
     if (object == nullptr) return transition;
     transition.type = enum_member(object, "type", kTransitionTypes, fallback.type);
-    /* A scene that names only a type gets the default length, not the job's. */
-    transition.duration_s = number_member(object, "duration").value_or(Transition{}.duration_s);
+    /* What a scene's transition leaves out comes from the job's. */
+    transition.duration_s = number_member(object, "duration").value_or(fallback.duration_s);
     return transition;
   }
 

@@ -135,7 +135,8 @@ struct Scene {
   std::optional<double> duration_s; /* always set for images and cards */
   std::optional<Trim> trim;
   Fit fit = Fit::kCover;
-  /* Into this scene from the previous one: the scene's own or the job's. */
+  /* Into this scene from the previous one: the scene's own, filled in from the
+   * job's (a cut of no length on the first scene). */
   Transition transition;
   bool transition_overridden = false;
 

@@ -230,6 +230,23 @@ TEST_F(JobSpecTest, AMinimalSpecGetsTheDefaults) {
   EXPECT_EQ(spec.output.audio_bitrate_kbps, 192);
 }
 
+TEST_F(JobSpecTest, SceneTransitionsTakeWhatTheyLeaveOutFromTheJob) {
+  const Job job = parse(R"({"name": "t", "platforms": ["tiktok"],
+    "transition": {"type": "fade-white", "duration": 0.8},
+    "scenes": [{"source": {"card": {"text": "a"}}, "duration": 2},
+               {"source": {"card": {"text": "b"}}, "duration": 2,
+                "transition": {"type": "zoom-in"}},
+               {"source": {"card": {"text": "c"}}, "duration": 2,
+                "transition": {"duration": 0.2}},
+               {"source": {"card": {"text": "d"}}, "duration": 2}]})");
+  const std::vector<Scene> &scenes = job.variants[0].spec.scenes;
+  EXPECT_EQ(scenes[0].transition, (Transition{TransitionType::kCut, 0}));
+  EXPECT_EQ(scenes[1].transition, (Transition{TransitionType::kZoomIn, 0.8}));
+  EXPECT_EQ(scenes[2].transition, (Transition{TransitionType::kFadeWhite, 0.2}));
+  EXPECT_EQ(scenes[3].transition, (Transition{TransitionType::kFadeWhite, 0.8}));
+  EXPECT_FALSE(scenes[3].transition_overridden);
+}
+
 TEST_F(JobSpecTest, MusicDuckingAppliesByDefaultAndCanBeTurnedOff) {
   Job job = parse(R"({"name": "m", "platforms": ["tiktok"],
     "scenes": [{"source": {"card": {"text": "x"}}, "duration": 1}],
