@@ -63,6 +63,19 @@ TEST_F(ValidateCommand, TheExamplesAreValid) {
             "variations.json: valid \u2014 6 outputs (3 variants \u00d7 2 platforms)\n");
 }
 
+TEST_F(ValidateCommand, EveryExampleSpecIsValid) {
+  size_t checked = 0;
+  for (const auto &entry :
+       std::filesystem::directory_iterator(source_dir() / "examples" / "validate")) {
+    if (entry.path().extension() != ".json") continue;
+    const Result result = reelforge({"validate", entry.path().filename().string()},
+                                    entry.path().parent_path(), scratch_);
+    EXPECT_EQ(result.status, 0) << entry.path() << "\n" << result.err;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2u);
+}
+
 TEST_F(ValidateCommand, AnInvalidSpecListsEveryProblemOnStderr) {
   write("job.json", R"({"name": "x", "platforms": ["tiktok", "vine"], "scenes": [
       {"source": {"card": {"text": "a"}}, "duration": 1},
