@@ -270,8 +270,17 @@ class SpecReader {
     std::filesystem::path path;
     if (is_file_uri) {
       GError *raw_error = nullptr;
-      GCharPtr filename(g_filename_from_uri(text->c_str(), nullptr, &raw_error));
+      gchar *raw_host = nullptr;
+      GCharPtr filename(g_filename_from_uri(text->c_str(), &raw_host, &raw_error));
+      GCharPtr host(raw_host);
       GErrorPtr uri_error(raw_error);
+      if (filename && host && std::string_view(host.get()) != "localhost") {
+        /* file://media/a.mp4 is /a.mp4 on the machine "media": surely not meant. */
+        error(at, json_quoted(*text) + " names the host \"" + host.get() +
+                      "\", not a local file; write file:///absolute/path (three slashes), or "
+                      "a path relative to the spec's folder");
+        return std::nullopt;
+      }
       if (!filename) {
         error(at, json_quoted(*text) +
                       " is not a usable file URI; write file:///absolute/path, or a path "

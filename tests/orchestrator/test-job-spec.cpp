@@ -313,8 +313,9 @@ TEST_F(JobSpecTest, FileUrisAndAbsolutePathsAreCheckedToo) {
                             {"source": {"uri": "file:///)" +
                                         dir_.path().string() +
                                         R"(/media/intro.mp4"}},
-                            {"source": {"image": "media"}, "duration": 1})"));
-  ASSERT_EQ(found.size(), 3u);
+                            {"source": {"image": "media"}, "duration": 1},
+                            {"source": {"uri": "file://media/intro.mp4"}})"));
+  ASSERT_EQ(found.size(), 4u) << testing::PrintToString(found);
   EXPECT_EQ(found[0], (SchemaError{"/scenes/0/source/uri",
                                    "no file at \"file://" + missing +
                                        "\"; fix the path (relative paths start at the spec's "
@@ -323,6 +324,10 @@ TEST_F(JobSpecTest, FileUrisAndAbsolutePathsAreCheckedToo) {
   EXPECT_EQ(found[2],
             (SchemaError{"/scenes/3/source/image",
                          "\"media\" is a folder, not a file; name the media file in it"}));
+  EXPECT_EQ(found[3], (SchemaError{"/scenes/4/source/uri",
+                                   "\"file://media/intro.mp4\" names the host \"media\", not a "
+                                   "local file; write file:///absolute/path (three slashes), or a "
+                                   "path relative to the spec's folder"}));
 }
 
 TEST_F(JobSpecTest, AnUnknownPlatformListsTheKnownOnes) {
