@@ -17,10 +17,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <fstream>
 #include <map>
-#include <set>
 #include <string_view>
 #include <utility>
 
