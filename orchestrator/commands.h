@@ -15,5 +15,6 @@ namespace reelforge {
 enum ExitCode { kExitOk = 0, kExitQcFailed = 1, kExitBadInput = 2 };
 
 int qc_command(const std::vector<std::string> &args);
+int validate_command(const std::vector<std::string> &args);
 
 }  // namespace reelforge

@@ -21,6 +21,10 @@ constexpr const char *kUsage =
     "Usage: reelforge <command> [arguments]\n"
     "\n"
     "Commands:\n"
+    "  validate JOB.json\n"
+    "        Check a job spec and count the outputs it makes.\n"
+    "        Exit status: 0 valid, 2 invalid.\n"
+    "\n"
     "  qc FILE [--profile NAME|PATH] [--json OUT] [--timeout SECONDS]\n"
     "        Judge a finished video against a platform profile.\n"
     "        Exit status: 0 pass (warnings allowed), 1 fail, 2 bad input.\n"
@@ -45,6 +49,7 @@ int main(int argc, char **argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (command == "qc") return reelforge::qc_command(args);
+    if (command == "validate") return reelforge::validate_command(args);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge %s: %s\n", command.c_str(), e.what());
     return reelforge::kExitBadInput;
