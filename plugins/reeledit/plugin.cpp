@@ -10,9 +10,11 @@
 
 #include <gst/gst.h>
 
+#include "gstcaptionoverlay.h"
+
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(captionoverlay, plugin);
   return ret;
 }
 
