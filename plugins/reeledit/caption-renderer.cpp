@@ -387,8 +387,9 @@ Sprite render_image(const Cue &cue, cairo_surface_t *image, const Rect &area) {
   cairo_scale(cr, static_cast<double>(width) / iw, static_cast<double>(height) / ih);
   cairo_set_source_surface(cr, image, 0, 0);
   cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
-  /* Pixels outside the image are transparent, not the edge repeated. */
-  cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_NONE);
+  /* The edge pixels are repeated while filtering, so a scaled image keeps
+   * hard, fully opaque edges instead of fading into transparency. */
+  cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
   cairo_paint_with_alpha(cr, cue.opacity);
   return canvas.finish(x, y);
 }
