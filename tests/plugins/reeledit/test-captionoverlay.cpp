@@ -28,6 +28,7 @@ constexpr int kFps = 30;
 struct Box {
   int x0 = 0, y0 = 0, x1 = 0, y1 = 0; /* inclusive-exclusive */
   bool contains(const Box &b) const { return b.x0 >= x0 && b.y0 >= y0 && b.x1 <= x1 && b.y1 <= y1; }
+  bool operator==(const Box &) const = default;
 };
 
 std::ostream &operator<<(std::ostream &os, const Box &b) {
@@ -326,6 +327,59 @@ TEST(CaptionOverlay, WordHighlightFollowsTheWordTimings) {
       ASSERT_TRUE(y >= text.y0 && y < text.y1);
     }
   }
+}
+
+/* Red of pixel (x, y) of an RGBA frame's output. */
+int red_at(const Capture &capture, std::size_t frame, int x, int y) {
+  const gint stride = GST_VIDEO_INFO_PLANE_STRIDE(&capture.info, 0);
+  return capture.frames.at(frame).out.at(static_cast<gsize>(y) * stride + x * 4);
+}
+
+TEST(CaptionOverlay, FadeChangesOpacityOverItsDuration) {
+  /* A white box fading in over [0, 0.5) s and out over [0.5, 1) s. */
+  Capture capture = run_overlay("RGBA", 30, [](GstElement *o) {
+    set_cues(o, R"([{"start":0,"end":1,"text":"Fade","animation":{"in":"fade","out":"fade",
+      "duration":0.5},"style":{"anchor":"center","box":{"color":"#FFFFFF","padding":20}}}])");
+  });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  ASSERT_EQ(capture.frames.size(), 30u);
+  bool any = false;
+  const Box box = changed_box(capture.info, capture.frames[15], &any);
+  ASSERT_TRUE(any);
+  const int x = box.x0 + 3, y = box.y0 + 3;               /* in the box's padding */
+  EXPECT_FALSE(changed(capture.info, capture.frames[0])); /* fully transparent */
+  EXPECT_NEAR(red_at(capture, 7, x, y), 255.0 * 7 / 15, 2);
+  EXPECT_NEAR(red_at(capture, 15, x, y), 255, 1);
+  EXPECT_NEAR(red_at(capture, 27, x, y), 255.0 * 3 / 15, 2);
+}
+
+TEST(CaptionOverlay, PopGrowsAndSlideUpRisesIntoPlace) {
+  Capture capture = run_overlay("RGBA", 60, [](GstElement *o) {
+    set_cues(o, R"([{"start":0,"end":1,"text":"Pop","animation":{"in":"pop","duration":0.5},
+      "style":{"anchor":"center","box":{"color":"#FFFFFF"}}},
+      {"start":1,"end":2,"text":"Slide","animation":{"in":"slide-up","duration":0.5},
+      "style":{"anchor":"center","box":{"color":"#FFFFFF"}}}])");
+  });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  ASSERT_EQ(capture.frames.size(), 60u);
+  bool any = false;
+  const Box growing = changed_box(capture.info, capture.frames[3], &any);
+  const Box popped = changed_box(capture.info, capture.frames[20], &any);
+  EXPECT_LT(growing.x1 - growing.x0, popped.x1 - popped.x0);
+  EXPECT_GT(growing.x0, popped.x0);
+  EXPECT_TRUE(popped.contains(growing)) << growing << " " << popped;
+  const Box rising = changed_box(capture.info, capture.frames[33], &any);
+  const Box risen = changed_box(capture.info, capture.frames[50], &any);
+  EXPECT_GT(rising.y0, risen.y0);
+  EXPECT_EQ(rising.x0, risen.x0);
+  EXPECT_EQ(risen, changed_box(capture.info, capture.frames[59], &any));
+}
+
+TEST(CaptionOverlay, UnknownProfileIsAnError) {
+  Capture capture = run_overlay(
+      "RGBA", 5, [](GstElement *o) { g_object_set(o, "profile", "no-such-platform", nullptr); });
+  EXPECT_FALSE(capture.run.reached_eos);
+  EXPECT_NE(capture.run.error.find("profile: "), std::string::npos) << capture.run.error;
 }
 
 TEST(CaptionOverlay, ItemThatCannotFitIsAnErrorNamingTheCue) {
