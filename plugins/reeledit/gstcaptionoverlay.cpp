@@ -60,6 +60,12 @@
  *   fading in; never leaves the safe zone), over `duration` seconds.
  * - `ignore_safe_zone`: true keeps the item inside the frame only.
  *
+ * Defaults: font `Sans Bold`, size 48, white, highlight `#FFD900`, anchor
+ * `bottom-center`, `max_width` 1, `align` center, no stroke, shadow nor box;
+ * a given `stroke` defaults to black, 2 px; `shadow` to `#00000099`, dx 2,
+ * dy 2, blur 0; `box` to `#00000099`, padding 8, radius 0; `animation` to
+ * none, 0.3 s.
+ *
  * An image cue: `{ "start": 0, "end": 5, "image": "logo.png", "anchor":
  * "top-right", "x": 0, "y": 0, "scale": 0.5, "opacity": 0.8,
  * "ignore_safe_zone": false }`. Only PNG files are supported
@@ -81,15 +87,24 @@
  * changes; an animation only changes where and how opaque the cached sprite
  * is blended.
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 videotestsrc num-buffers=90 ! \
  *     video/x-raw,width=320,height=568,framerate=30/1 ! \
- *     captionoverlay profile=tiktok \
- *       cues='[{"start":0.5,"end":2.5,"text":"Hello Reelforge","style":{"size":40,"box":{}}}]' ! \
- *     videoconvert ! autovideosink
+ *     captionoverlay profile=tiktok cues='"[{\"start\":0.5,\"end\":2.5,\"text\":\"Hello
+ * Reelforge\",
+ *       \"style\":{\"size\":40,\"box\":{}}}]"' ! videoconvert ! autovideosink
  * ]| shows the caption from 0.5 s to 2.5 s in a box, inside TikTok's safe zone
- * scaled to 320x568.
+ * scaled to 320x568 (gst-launch wants a value with spaces in double quotes,
+ * so the JSON's own quotes are escaped).
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=90 ! \
+ *     video/x-raw,width=320,height=568,framerate=30/1 ! \
+ *     captionoverlay name=o safe-bottom=120 text-style='{"size":32,"stroke":{}}' ! \
+ *     videoconvert ! autovideosink \
+ *     filesrc location=subtitles.srt ! subparse ! o.text_sink
+ * ]| draws SubRip subtitles (Pango markup from subparse) with a 2 px outline,
+ * 120 px above the bottom edge.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
