@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -181,8 +182,10 @@ void blur_surface(cairo_surface_t *surface, int radius) {
   const int stride = cairo_image_surface_get_stride(surface);
   std::vector<int> scratch;
   for (int pass = 0; pass < 3; ++pass) {
-    for (int y = 0; y < h; ++y) box_blur_line(data + y * stride, w, 4, radius, scratch);
-    for (int x = 0; x < w; ++x) box_blur_line(data + x * 4, h, stride, radius, scratch);
+    for (int y = 0; y < h; ++y)
+      box_blur_line(data + static_cast<std::ptrdiff_t>(y) * stride, w, 4, radius, scratch);
+    for (int x = 0; x < w; ++x)
+      box_blur_line(data + static_cast<std::ptrdiff_t>(x) * 4, h, stride, radius, scratch);
   }
   cairo_surface_mark_dirty(surface);
 }

@@ -332,7 +332,8 @@ TEST(CaptionOverlay, WordHighlightFollowsTheWordTimings) {
 /* Red of pixel (x, y) of an RGBA frame's output. */
 int red_at(const Capture &capture, std::size_t frame, int x, int y) {
   const gint stride = GST_VIDEO_INFO_PLANE_STRIDE(&capture.info, 0);
-  return capture.frames.at(frame).out.at(static_cast<gsize>(y) * stride + x * 4);
+  return capture.frames.at(frame).out.at(static_cast<gsize>(y) * stride +
+                                         static_cast<gsize>(x) * 4);
 }
 
 TEST(CaptionOverlay, FadeChangesOpacityOverItsDuration) {
@@ -469,6 +470,25 @@ TEST(CaptionOverlay, TextPadBuffersAppearAtTheirTimestamps) {
   EXPECT_EQ(changed_frames(capture), expected);
 }
 
+TEST(CaptionOverlay, TextWithoutDurationLastsUntilTheNextText) {
+  Capture capture = run_overlay(
+      "RGBA", 60, [](GstElement *) {}, "pattern=black",
+      "appsrc name=text format=time caps=text/x-raw,format=utf8 ! overlay.text_sink",
+      [](GstElement *pipeline) {
+        GstObjectPtr<GstElement> appsrc(gst_bin_get_by_name(GST_BIN(pipeline), "text"));
+        push_text(appsrc.get(), "Until the next", 500 * GST_MSECOND, GST_CLOCK_TIME_NONE);
+        push_text(appsrc.get(), "Next", GST_SECOND, 500 * GST_MSECOND);
+        GstFlowReturn ret = GST_FLOW_OK;
+        g_signal_emit_by_name(appsrc.get(), "end-of-stream", &ret);
+      });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  EXPECT_EQ(changed_frames(capture), range(15, 44));
+  /* The first text is replaced at 1 s, not drawn under the second. */
+  bool any = false;
+  EXPECT_NE(changed_box(capture.info, capture.frames[29], &any),
+            changed_box(capture.info, capture.frames[30], &any));
+}
+
 TEST(CaptionOverlay, ImageCueIsBlendedWithItsOpacity) {
   TempDir dir;
   const std::string png = dir.file("logo.png");
@@ -494,7 +514,8 @@ TEST(CaptionOverlay, ImageCueIsBlendedWithItsOpacity) {
   const GstVideoInfo &info = capture.info;
   const gint stride = GST_VIDEO_INFO_PLANE_STRIDE(&info, 0);
   auto pixel = [&](int x, int y) {
-    return capture.frames[1].out.data() + static_cast<gsize>(y) * stride + x * 4;
+    return capture.frames[1].out.data() + static_cast<gsize>(y) * stride +
+           static_cast<gsize>(x) * 4;
   };
   /* 0.5 x image + 0.5 x grey 128, over the 40x20 image at (20, 10). */
   for (auto [x, y] : {std::pair{20, 10}, {40, 20}, {59, 29}}) {
