@@ -283,6 +283,36 @@ TEST_P(Timing, CueIsVisibleExactlyFromStartToEnd) {
 INSTANTIATE_TEST_SUITE_P(Formats, Timing,
                          ::testing::Values("I420", "NV12", "RGBA", "BGRA", "BGRx"));
 
+TEST(CaptionOverlay, CuesFollowStreamTimeAfterAFlushingSeek) {
+  Capture capture = run_overlay(
+      "I420", 300,
+      [](GstElement *o) {
+        set_cues(
+            o,
+            R"([{"start":0.0,"end":0.5,"text":"Before"},{"start":2.0,"end":2.5,"text":"After"}])");
+      },
+      "pattern=black", "",
+      [](GstElement *pipeline) {
+        gst_element_set_state(pipeline, GST_STATE_PAUSED);
+        ASSERT_NE(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND),
+                  GST_STATE_CHANGE_FAILURE);
+        ASSERT_TRUE(gst_element_seek(
+            pipeline, 1.0, GST_FORMAT_TIME,
+            static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+            GST_SEEK_TYPE_SET, GST_SECOND + GST_SECOND / 2, GST_SEEK_TYPE_SET, 3 * GST_SECOND));
+      });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  std::vector<GstClockTime> changed_pts;
+  for (const FramePair &frame : capture.frames) {
+    if (frame.pts < GST_SECOND) continue; /* prerolled before the seek */
+    if (changed(capture.info, frame)) changed_pts.push_back(frame.pts);
+  }
+  ASSERT_EQ(changed_pts.size(), 15u);
+  /* videotestsrc truncates its timestamps to the nanosecond. */
+  EXPECT_EQ(changed_pts.front(), gst_util_uint64_scale(60, GST_SECOND, kFps));
+  EXPECT_EQ(changed_pts.back(), gst_util_uint64_scale(74, GST_SECOND, kFps));
+}
+
 /* Pixels close to (r, g, b) in an RGBA frame. */
 std::vector<std::pair<int, int>> pixels_like(const GstVideoInfo &info,
                                              const std::vector<guint8> &data, int r, int g, int b) {
