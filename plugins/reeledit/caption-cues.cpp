@@ -7,6 +7,7 @@
 #include "time-convert.h"
 
 #include <json-glib/json-glib.h>
+#include <pango/pango.h>
 
 #include <algorithm>
 #include <cmath>
@@ -292,11 +293,22 @@ Cue read_cue(JsonNode *node, const std::string &pointer) {
     return cue;
   }
 
-  r.only({"start", "end", "text", "style", "words", "animation", "ignore_safe_zone"});
+  r.only({"start", "end", "text", "markup", "style", "words", "animation", "ignore_safe_zone"});
   cue.text = *r.string("text");
   if (cue.text.empty()) fail(r.member_pointer("text"), "is empty");
   if (!g_utf8_validate(cue.text.data(), static_cast<gssize>(cue.text.size()), nullptr))
     fail(r.member_pointer("text"), "is not valid UTF-8");
+  cue.markup = r.boolean("markup").value_or(false);
+  if (cue.markup) {
+    GError *raw_error = nullptr;
+    if (!pango_parse_markup(cue.text.c_str(), -1, 0, nullptr, nullptr, nullptr, &raw_error)) {
+      GErrorPtr error(raw_error);
+      fail(r.member_pointer("text"), std::string("is not valid Pango markup (") +
+                                         (error ? error->message : "unknown error") + ")");
+    }
+    /* Word offsets are into the text as written, which markup would shift. */
+    if (r.has("words")) fail(r.member_pointer("words"), "cannot be used with \"markup\": true");
+  }
   if (r.has("style")) read_style(r.node("style"), r.member_pointer("style"), cue.style);
   if (r.has("words")) read_words(r, cue);
   if (r.has("animation")) {

@@ -89,7 +89,7 @@ struct Cue {
 
   /* Text cues. */
   std::string text;
-  bool markup = false; /* text is Pango markup (text pad, format=pango-markup) */
+  bool markup = false; /* text is Pango markup ("markup": true, or format=pango-markup) */
   TextStyle style;
   std::vector<Word> words;
   Animation animation_in = Animation::kNone;

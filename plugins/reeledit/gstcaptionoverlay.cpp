@@ -36,6 +36,8 @@
  *   "ignore_safe_zone": false }
  * ]|
  * - `start`, `end`: seconds of stream time; required, `end > start`.
+ * - `markup`: true when `text` is Pango markup (`<b>`, `<span foreground=...>`);
+ *   not with `words`.
  * - `style.font`: a Pango font description (family, weight, style; its size
  *   is ignored); `size`: pixels; `min_size`: the text shrinks in steps down
  *   to this size when it is too tall for the safe zone (default: `size`, no

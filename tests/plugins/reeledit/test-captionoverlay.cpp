@@ -413,6 +413,16 @@ TEST(CaptionOverlay, UnknownProfileIsAnError) {
   EXPECT_NE(capture.run.error.find("profile: "), std::string::npos) << capture.run.error;
 }
 
+TEST(CaptionOverlay, MarkupCueIsDrawnWithItsAttributes) {
+  Capture capture = run_overlay("RGBA", 1, [](GstElement *o) {
+    set_cues(o, R"([{"start":0,"end":1,"markup":true,"style":{"size":40,"anchor":"center"},
+      "text":"plain <span foreground=\"#00FF00\">green</span>"}])");
+  });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  EXPECT_GT(pixels_like(capture.info, capture.frames.at(0).out, 0, 255, 0).size(), 50u);
+  EXPECT_GT(pixels_like(capture.info, capture.frames.at(0).out, 255, 255, 255).size(), 50u);
+}
+
 TEST(CaptionOverlay, ItemThatCannotFitIsAnErrorNamingTheCue) {
   Capture capture = run_overlay("RGBA", 10, [](GstElement *o) {
     g_object_set(o, "safe-top", 200, "safe-bottom", 200, nullptr);
@@ -465,6 +475,8 @@ INSTANTIATE_TEST_SUITE_P(
                 R"(cues/0/animation/in: "spin" is not one of none, fade, pop, slide-up)"},
         BadCues{R"([{"start":0,"end":1,"text":"a b","words":[{"start":0,"end":1,"text":"c"}]}])",
                 R"(cues/0/words/0/text: "c" is not in the cue's text)"},
+        BadCues{R"([{"start":0,"end":1,"text":"<b>a</i>","markup":true}])",
+                "cues/0/text: is not valid Pango markup"},
         BadCues{R"([{"start":0,"end":1,"text":"a","colour":"#FFFFFF"}])",
                 "cues/0/colour: unknown member"},
         BadCues{R"([{"start":0,"end":1,"image":"/nonexistent/logo.png"}])",
