@@ -406,6 +406,8 @@ void add_cue_rectangles(GstCaptionOverlayPrivate &p, GstClockTime t,
   for (std::size_t i = 0; i < p.cues.size(); ++i) {
     const Cue &cue = p.cues[i];
     if (GST_CLOCK_TIME_IS_VALID(t) && t >= cue.start && t < cue.end) {
+      /* The first frame of a fade-in shows nothing: leave it untouched. */
+      if (animation_at(cue, t).alpha <= 0.0) continue;
       rectangles.push_back(rectangle_for(p, p.cache[i], cue, p.images[i].get(), t, true));
     } else {
       p.cache.erase(i);
