@@ -8,12 +8,14 @@
 #include "config.h"
 #endif
 
+#include "gstcaptionoverlay.h"
 #include "gstthumbnailpicker.h"
 
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(captionoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER(thumbnailpicker, plugin);
   return ret;
 }
