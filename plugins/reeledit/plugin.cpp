@@ -8,11 +8,13 @@
 #include "config.h"
 #endif
 
+#include "gststitchbin.h"
+
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(stitchbin, plugin);
   return ret;
 }
 
