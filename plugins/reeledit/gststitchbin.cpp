@@ -494,18 +494,25 @@ class ClipSource {
   /* Builds and prerolls the clip. Safe to call from both threads. */
   void open() {
     std::lock_guard lock(open_lock_);
+    /* The other stream gets the same failure, not a half-opened clip. */
+    if (open_error_) std::rethrow_exception(open_error_);
     if (opened_) return;
     opened_ = true;
-    switch (clip_.spec.kind) {
-      case stitch::SourceKind::kUri:
-        open_uri();
-        break;
-      case stitch::SourceKind::kImage:
-        open_image();
-        break;
-      case stitch::SourceKind::kCard:
-        still_ = render_card(clip_.spec.card, format_.video);
-        break;
+    try {
+      switch (clip_.spec.kind) {
+        case stitch::SourceKind::kUri:
+          open_uri();
+          break;
+        case stitch::SourceKind::kImage:
+          open_image();
+          break;
+        case stitch::SourceKind::kCard:
+          still_ = render_card(clip_.spec.card, format_.video);
+          break;
+      }
+    } catch (...) {
+      open_error_ = std::current_exception();
+      throw;
     }
   }
 
@@ -832,6 +839,7 @@ class ClipSource {
 
   std::mutex open_lock_;
   bool opened_ = false;
+  std::exception_ptr open_error_;
   GstObjectPtr<GstElement> pipeline_;
   GstElement *video_sink_ = nullptr; /* owned by pipeline_ */
   GstElement *audio_sink_ = nullptr;
