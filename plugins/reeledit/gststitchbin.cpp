@@ -475,8 +475,6 @@ std::string error_text(GstMessage *message) {
   return error ? error->message : "unknown error";
 }
 
-}  // namespace
-
 /* One clip being decoded: its private pipeline (or still picture) and where
  * each output stream has got to in it. The video methods are only called
  * from the video thread and the audio ones from the audio thread. */
@@ -738,6 +736,11 @@ class ClipSource {
   void link_decoded_pad(GstPad *pad) {
     GstObjectPtr<GstStream> stream(gst_pad_get_stream(pad));
     GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
+    /* decodebin3 names its pads after the stream type */
+    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "video_"))
+      type = GST_STREAM_TYPE_VIDEO;
+    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "audio_"))
+      type = GST_STREAM_TYPE_AUDIO;
     if (type == GST_STREAM_TYPE_UNKNOWN) {
       /* decodebin (for stills) has no streams: go by the caps */
       CapsPtr caps(gst_pad_query_caps(pad, nullptr));
@@ -747,6 +750,8 @@ class ClipSource {
       if (s && gst_structure_has_name(s, "video/x-raw")) type = GST_STREAM_TYPE_VIDEO;
       if (s && gst_structure_has_name(s, "audio/x-raw")) type = GST_STREAM_TYPE_AUDIO;
     }
+    /* Each decoded stream has its own streaming thread. */
+    std::lock_guard lock(pads_lock_);
     GstElement *target = nullptr;
     if ((type & GST_STREAM_TYPE_VIDEO) && video_head_ != nullptr) {
       target = video_head_;
@@ -763,6 +768,8 @@ class ClipSource {
       gst_element_sync_state_with_parent(sink);
       target = sink;
     }
+    GST_DEBUG_OBJECT(self_, "%s: %s pad %s", clip_.spec.describe().c_str(),
+                     gst_stream_type_get_name(type), GST_PAD_NAME(pad));
     GstObjectPtr<GstPad> sink_pad(gst_element_get_static_pad(target, "sink"));
     if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK)
       GST_WARNING_OBJECT(self_, "%s: cannot link %s", clip_.spec.describe().c_str(),
@@ -843,7 +850,8 @@ class ClipSource {
   GstObjectPtr<GstElement> pipeline_;
   GstElement *video_sink_ = nullptr; /* owned by pipeline_ */
   GstElement *audio_sink_ = nullptr;
-  GstElement *video_head_ = nullptr; /* waiting for a decoded pad */
+  std::mutex pads_lock_;
+  GstElement *video_head_ = nullptr; /* waiting for a decoded pad, under pads_lock_ */
   GstElement *audio_head_ = nullptr;
 
   /* video thread */
@@ -864,6 +872,8 @@ class ClipSource {
   guint64 audio_position_ = 0;        /* clip samples delivered */
   bool audio_eos_ = false;
 };
+
+}  // namespace
 
 struct GstStitchBinPrivate {
   Settings settings; /* under the object lock */

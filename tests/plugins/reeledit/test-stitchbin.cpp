@@ -158,12 +158,13 @@ std::string card(guint32 rgb, double seconds, const std::string &transition = ""
 /* A clip file made with videotestsrc (a solid colour) and optionally an
  * audiotestsrc tone, H.264 + AAC in MP4. */
 std::string make_clip(const TempDir &dir, const std::string &name, int fps, int width, int height,
-                      double seconds, bool audio, guint32 rgb) {
+                      double seconds, bool audio, guint32 rgb,
+                      const std::string &pattern = "pattern=solid-color") {
   const std::string path = dir.file(name + ".mp4");
   std::ostringstream d;
   d << "mp4mux name=mux ! filesink location=" << path << " videotestsrc num-buffers="
     << static_cast<int>(std::lround(seconds * fps))
-    << " pattern=solid-color foreground-color=" << (0xff000000u | rgb)
+    << " " << pattern << " foreground-color=" << (0xff000000u | rgb)
     << " ! video/x-raw,format=I420,width=" << width << ",height=" << height
     << ",framerate=" << fps << "/1 ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! mux.";
   if (audio)
@@ -408,6 +409,58 @@ TEST(StitchBin, AudioIsContinuousWithSilenceWhereClipsHaveNone) {
       EXPECT_GT(record.peak, 0.2) << "tone at " << t;
     }
   }
+}
+
+TEST(StitchBin, InAndOutTrimTheSource) {
+  TempDir dir;
+  /* A scrolling pattern: every source frame looks different. */
+  const std::string moving = make_clip(dir, "moving", 30, 320, 568, 2, false, 0xffffff,
+                                       "pattern=smpte horizontal-speed=7");
+  const Output whole = stitch("[{\"uri\": \"" + moving + "\"}]");
+  ASSERT_TRUE(whole.run.reached_eos) << whole.run.error;
+  expect_continuous_video(whole, 60);
+  const Output trimmed =
+      stitch("[{\"uri\": \"" + moving + "\", \"in\": 0.5, \"out\": 1.5}]");
+  ASSERT_TRUE(trimmed.run.reached_eos) << trimmed.run.error;
+  expect_continuous_video(trimmed, 30);
+  /* Output frame n of the trimmed clip is source frame 15 + n. */
+  for (int n : {0, 14, 29}) {
+    for (int p = 0; p < kProbes; ++p)
+      expect_near(trimmed.video[n].at[p], whole.video[15 + n].at[p], 2,
+                  "trimmed frame " + std::to_string(n) + ", probe " + std::to_string(p));
+  }
+  bool differs = false;
+  for (int p = 0; p < kProbes; ++p)
+    differs = differs || !same(trimmed.video[0].at[p], whole.video[0].at[p], 2);
+  EXPECT_TRUE(differs) << "the trimmed clip must not start at the source's first frame";
+}
+
+TEST(StitchBin, AudioCrossfadeIsEqualPower) {
+  TempDir dir;
+  const std::string tone = make_clip(dir, "tone", 30, 320, 568, 2, true, 0x808080);
+  /* 1 s of tone crossfading over 0.6 s (18 frames, 0.4..1.0 s) into a
+   * silent card: at the midpoint (0.7 s) the tone's gain is cos(pi/4). */
+  const Output out = stitch("[{\"uri\": \"" + tone +
+                            "\", \"duration\": 1, \"transition\": {\"type\": \"crossfade\", "
+                            "\"duration\": 0.6}}," +
+                            card(0, 1) + "]");
+  ASSERT_TRUE(out.run.reached_eos) << out.run.error;
+  expect_continuous_audio(out, frame_time(30 + 30 - 18));
+  /* The tone's level: the mean block peak (AAC wobbles a little). */
+  float full = 0, mid = 0;
+  int blocks = 0;
+  for (const auto &record : out.audio) {
+    const double t = to_seconds(record.pts);
+    if (t > 0.1 && t < 0.35) {
+      full += record.peak;
+      ++blocks;
+    }
+    if (std::fabs(t - 0.70) < 0.005) mid = record.peak;
+  }
+  ASSERT_GT(blocks, 0);
+  full /= blocks;
+  ASSERT_GT(full, 0.3f);
+  EXPECT_NEAR(mid / full, std::cos(G_PI / 4), 0.04) << "equal-power gain at the midpoint";
 }
 
 TEST(StitchBin, OnlyClipsAroundThePlayheadAreOpen) {
