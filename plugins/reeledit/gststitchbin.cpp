@@ -192,7 +192,9 @@ struct Rect {
   bool operator==(const Rect &) const = default;
 };
 
-gint even(double value) { return static_cast<gint>(std::lround(value / 2)) * 2; }
+gint even(double value) {
+  return static_cast<gint>(std::lround(value / 2)) * 2;
+}
 
 /* A GstVideoConverter owned for as long as its formats and rectangles
  * stay the same. */
@@ -278,7 +280,8 @@ void fill_black(const GstVideoInfo &info, GstBuffer *buffer) {
     guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame.get(), c));
     const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame.get(), c);
     for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&frame.get(), c); ++y)
-      std::memset(data + y * stride, c == 0 ? 16 : 128, GST_VIDEO_FRAME_COMP_WIDTH(&frame.get(), c));
+      std::memset(data + y * stride, c == 0 ? 16 : 128,
+                  GST_VIDEO_FRAME_COMP_WIDTH(&frame.get(), c));
   }
 }
 
@@ -321,10 +324,10 @@ class FrameFitter {
   }
 
   void fit(const GstVideoFrame &src, Rect rect, stitch::Fit fit, GstVideoFrame &dst) {
-    const double par = GST_VIDEO_INFO_PAR_D(&src.info) > 0 && GST_VIDEO_INFO_PAR_N(&src.info) > 0
-                           ? static_cast<double>(GST_VIDEO_INFO_PAR_N(&src.info)) /
-                                 GST_VIDEO_INFO_PAR_D(&src.info)
-                           : 1.0;
+    const double par =
+        GST_VIDEO_INFO_PAR_D(&src.info) > 0 && GST_VIDEO_INFO_PAR_N(&src.info) > 0
+            ? static_cast<double>(GST_VIDEO_INFO_PAR_N(&src.info)) / GST_VIDEO_INFO_PAR_D(&src.info)
+            : 1.0;
     const double src_aspect = rect.w * par / rect.h;
     const double dst_aspect = static_cast<double>(out_.width) / out_.height;
     const Rect full_dst{0, 0, out_.width, out_.height};
@@ -423,8 +426,8 @@ BufferPtr render_card(const stitch::Card &card, const GstVideoInfo &out) {
 
   if (!card.text.empty()) {
     PangoLayout *layout = pango_cairo_create_layout(cr);
-    PangoFontDescription *font = pango_font_description_from_string(
-        card.font.empty() ? "Sans Bold" : card.font.c_str());
+    PangoFontDescription *font =
+        pango_font_description_from_string(card.font.empty() ? "Sans Bold" : card.font.c_str());
     if (pango_font_description_get_size(font) == 0)
       pango_font_description_set_absolute_size(font, std::max(8, w / 12) * PANGO_SCALE);
     pango_layout_set_font_description(layout, font);
@@ -664,17 +667,17 @@ class ClipSource {
     guint64 running = 0;
     const int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, pts, &running);
     if (sign == 0) return;
-    const gint64 start = sign > 0
-                             ? static_cast<gint64>(reelforge::time_to_samples(running, format_.rate))
-                             : -static_cast<gint64>(reelforge::time_to_samples(running, format_.rate));
+    const gint64 start =
+        sign > 0 ? static_cast<gint64>(reelforge::time_to_samples(running, format_.rate))
+                 : -static_cast<gint64>(reelforge::time_to_samples(running, format_.rate));
     const gint64 drift = start - static_cast<gint64>(audio_position_);
     if (std::llabs(drift) * 1000 <= format_.rate) return;
     if (drift > 0) {
       audio_block_start_ = start;
     } else {
       /* Skip what lies before the current position. */
-      audio_offset_ = std::min<std::size_t>(audio_block_.size(),
-                                            static_cast<std::size_t>(-drift) * channels);
+      audio_offset_ =
+          std::min<std::size_t>(audio_block_.size(), static_cast<std::size_t>(-drift) * channels);
     }
   }
 
@@ -735,7 +738,8 @@ class ClipSource {
 
   void link_decoded_pad(GstPad *pad) {
     GstObjectPtr<GstStream> stream(gst_pad_get_stream(pad));
-    GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
+    GstStreamType type =
+        stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
     /* decodebin3 names its pads after the stream type */
     if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "video_"))
       type = GST_STREAM_TYPE_VIDEO;
@@ -744,9 +748,8 @@ class ClipSource {
     if (type == GST_STREAM_TYPE_UNKNOWN) {
       /* decodebin (for stills) has no streams: go by the caps */
       CapsPtr caps(gst_pad_query_caps(pad, nullptr));
-      const GstStructure *s = caps && !gst_caps_is_empty(caps.get())
-                                  ? gst_caps_get_structure(caps.get(), 0)
-                                  : nullptr;
+      const GstStructure *s =
+          caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
       if (s && gst_structure_has_name(s, "video/x-raw")) type = GST_STREAM_TYPE_VIDEO;
       if (s && gst_structure_has_name(s, "audio/x-raw")) type = GST_STREAM_TYPE_AUDIO;
     }
@@ -867,16 +870,16 @@ class ClipSource {
 
   /* audio thread */
   std::vector<float> audio_block_;
-  std::size_t audio_offset_ = 0;      /* floats consumed from audio_block_ */
-  gint64 audio_block_start_ = 0;      /* clip sample where the block starts */
-  guint64 audio_position_ = 0;        /* clip samples delivered */
+  std::size_t audio_offset_ = 0; /* floats consumed from audio_block_ */
+  gint64 audio_block_start_ = 0; /* clip sample where the block starts */
+  guint64 audio_position_ = 0;   /* clip samples delivered */
   bool audio_eos_ = false;
 };
 
 }  // namespace
 
 struct GstStitchBinPrivate {
-  Settings settings; /* under the object lock */
+  Settings settings;                           /* under the object lock */
   GstClockTime duration = GST_CLOCK_TIME_NONE; /* under the object lock */
 
   GstElement *video_src = nullptr; /* appsrc, owned by the bin */
@@ -934,9 +937,9 @@ stitch::MediaInfo probe_uri(const stitch::ClipSpec &spec) {
   GstDiscoverer *raw = gst_discoverer_new(30 * GST_SECOND, &raw_error);
   reelforge::GErrorPtr error(raw_error);
   if (raw == nullptr)
-    throw ElementError(GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
-                       std::string("cannot create a discoverer: ") +
-                           (error ? error->message : "unknown error"));
+    throw ElementError(
+        GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        std::string("cannot create a discoverer: ") + (error ? error->message : "unknown error"));
   reelforge::GObjectPtr<GstDiscoverer> discoverer(raw);
   raw_error = nullptr;
   reelforge::GObjectPtr<GstDiscovererInfo> info(
@@ -1091,8 +1094,8 @@ class ClipWindow {
  private:
   GstStitchBin *self_;
   StreamKind kind_;
-  std::size_t first_ = 0;    /* clips before it are released */
-  std::size_t acquired_ = 0; /* clips before it were acquired */
+  std::size_t first_ = 0;                          /* clips before it are released */
+  std::size_t acquired_ = 0;                       /* clips before it were acquired */
   std::vector<std::shared_ptr<ClipSource>> clips_; /* by index from 0 */
 };
 
@@ -1115,7 +1118,8 @@ void video_loop(GstStitchBin *self) {
       const GstClockTime t = timeline.frame_time(n);
       pace(self, StreamKind::kVideo, t);
       const std::vector<std::size_t> active = window.advance(t);
-      if (active.empty()) throw std::logic_error("no clip covers output frame " + std::to_string(n));
+      if (active.empty())
+        throw std::logic_error("no clip covers output frame " + std::to_string(n));
       BufferPtr out;
       const stitch::PlannedClip &first = timeline.clips[active.front()];
       if (active.size() == 1) {
@@ -1245,8 +1249,8 @@ void run_stream(GstStitchBin *self, StreamKind kind) {
 
 stitch::Timeline plan(GstStitchBin *self, const Settings &settings) {
   (void)self;
-  return stitch::plan_timeline(stitch::parse_clips(settings.clips), settings.fps_n,
-                               settings.fps_d, probe_uri);
+  return stitch::plan_timeline(stitch::parse_clips(settings.clips), settings.fps_n, settings.fps_d,
+                               probe_uri);
 }
 
 void start(GstStitchBin *self) {
@@ -1261,8 +1265,7 @@ void start(GstStitchBin *self) {
     throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, e.what());
   }
   GST_INFO_OBJECT(self, "%zu clips, %" G_GUINT64_FORMAT " frames, %" GST_TIME_FORMAT,
-                  timeline.clips.size(), timeline.total_frames,
-                  GST_TIME_ARGS(timeline.duration()));
+                  timeline.clips.size(), timeline.total_frames, GST_TIME_ARGS(timeline.duration()));
 
   OutputFormat &format = priv->format;
   gst_video_info_set_format(&format.video, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
@@ -1505,19 +1508,17 @@ static void gst_stitch_bin_class_init(GstStitchBinClass *klass) {
    *
    * Width of the output video, in pixels (even).
    */
-  g_object_class_install_property(
-      gobject_class, PROP_WIDTH,
-      g_param_spec_int("width", "Width", "Output width in pixels", 16, MAX_DIMENSION, DEFAULT_WIDTH,
-                       flags));
+  g_object_class_install_property(gobject_class, PROP_WIDTH,
+                                  g_param_spec_int("width", "Width", "Output width in pixels", 16,
+                                                   MAX_DIMENSION, DEFAULT_WIDTH, flags));
   /**
    * GstStitchBin:height:
    *
    * Height of the output video, in pixels (even).
    */
-  g_object_class_install_property(
-      gobject_class, PROP_HEIGHT,
-      g_param_spec_int("height", "Height", "Output height in pixels", 16, MAX_DIMENSION,
-                       DEFAULT_HEIGHT, flags));
+  g_object_class_install_property(gobject_class, PROP_HEIGHT,
+                                  g_param_spec_int("height", "Height", "Output height in pixels",
+                                                   16, MAX_DIMENSION, DEFAULT_HEIGHT, flags));
   /**
    * GstStitchBin:framerate:
    *
@@ -1525,8 +1526,8 @@ static void gst_stitch_bin_class_init(GstStitchBinClass *klass) {
    */
   g_object_class_install_property(
       gobject_class, PROP_FRAMERATE,
-      gst_param_spec_fraction("framerate", "Frame rate", "Output frame rate (frames per second)",
-                              1, 1, 240, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, flags));
+      gst_param_spec_fraction("framerate", "Frame rate", "Output frame rate (frames per second)", 1,
+                              1, 240, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, flags));
   /**
    * GstStitchBin:audio-rate:
    *

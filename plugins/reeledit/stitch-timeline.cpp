@@ -78,7 +78,8 @@ Card parse_card(JsonNode *node, std::size_t index) {
     if (g != nullptr && JSON_NODE_HOLDS_ARRAY(g)) gradient = json_node_get_array(g);
   }
   if (gradient == nullptr || json_array_get_length(gradient) != 2)
-    fail(index, "\"card.background\" must be \"#RRGGBB\" or {\"gradient\": [\"#RRGGBB\", \"#RRGGBB\"]}");
+    fail(index,
+         "\"card.background\" must be \"#RRGGBB\" or {\"gradient\": [\"#RRGGBB\", \"#RRGGBB\"]}");
   for (guint i = 0; i < 2; ++i) {
     JsonNode *stop = json_array_get_element(gradient, i);
     if (!JSON_NODE_HOLDS_VALUE(stop) || json_node_get_value_type(stop) != G_TYPE_STRING)
@@ -147,8 +148,8 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
     std::vector<std::pair<const char *, TransitionType>> choices;
     for (std::size_t i = 0; i < transition_names().size(); ++i)
       choices.emplace_back(transition_names()[i].c_str(), static_cast<TransitionType>(i));
-    clip.transition = pick<TransitionType>(type.empty() ? "cut" : type, choices, index,
-                                           "transition.type");
+    clip.transition =
+        pick<TransitionType>(type.empty() ? "cut" : type, choices, index, "transition.type");
     clip.transition_s = number_member(t, "duration", index).value_or(0);
     if (clip.transition != TransitionType::kCut && clip.transition_s <= 0)
       fail(index, "a \"" + type + "\" transition needs a \"duration\" in seconds");
@@ -248,11 +249,10 @@ Timeline plan_timeline(std::vector<ClipSpec> clips, gint fps_n, gint fps_d,
       PlannedClip &next = timeline.clips[i + 1];
       const guint64 overlap = to_frames(clip.spec.transition_s);
       if (overlap > clip.frames || overlap > next.frames)
-        throw std::runtime_error(clip.spec.describe() + ": the " +
-                                 transition_name(clip.spec.transition) + " transition (" +
-                                 std::to_string(clip.spec.transition_s) +
-                                 " s) is longer than the clips it joins (" +
-                                 next.spec.describe() + ")");
+        throw std::runtime_error(
+            clip.spec.describe() + ": the " + transition_name(clip.spec.transition) +
+            " transition (" + std::to_string(clip.spec.transition_s) +
+            " s) is longer than the clips it joins (" + next.spec.describe() + ")");
       clip.overlap_out = next.overlap_in = overlap;
       if (clip.overlap_in + clip.overlap_out > clip.frames)
         throw std::runtime_error(clip.spec.describe() +

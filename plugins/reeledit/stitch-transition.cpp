@@ -26,9 +26,13 @@ inline guint8 mix(guint8 x, guint8 y, guint weight /* 0..256 of y */) {
   return static_cast<guint8>((x * (256 - weight) + y * weight + 128) >> 8);
 }
 
-guint weight_of(double progress) { return static_cast<guint>(std::lround(progress * 256)); }
+guint weight_of(double progress) {
+  return static_cast<guint>(std::lround(progress * 256));
+}
 
-void copy_row(guint8 *out, const guint8 *in, gint n) { std::memcpy(out, in, n); }
+void copy_row(guint8 *out, const guint8 *in, gint n) {
+  std::memcpy(out, in, n);
+}
 
 void crossfade(const Plane &p, double progress) {
   const guint w = weight_of(progress);

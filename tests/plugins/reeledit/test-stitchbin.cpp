@@ -146,8 +146,7 @@ std::string hex(guint32 rgb) {
 std::string card(guint32 rgb, double seconds, const std::string &transition = "",
                  double transition_s = 0) {
   std::ostringstream s;
-  s << R"({"card": {"text": "", "background": ")" << hex(rgb) << R"("}, "duration": )"
-    << seconds;
+  s << R"({"card": {"text": "", "background": ")" << hex(rgb) << R"("}, "duration": )" << seconds;
   if (!transition.empty())
     s << R"(, "transition": {"type": ")" << transition << R"(", "duration": )" << transition_s
       << "}";
@@ -162,11 +161,11 @@ std::string make_clip(const TempDir &dir, const std::string &name, int fps, int 
                       const std::string &pattern = "pattern=solid-color") {
   const std::string path = dir.file(name + ".mp4");
   std::ostringstream d;
-  d << "mp4mux name=mux ! filesink location=" << path << " videotestsrc num-buffers="
-    << static_cast<int>(std::lround(seconds * fps))
-    << " " << pattern << " foreground-color=" << (0xff000000u | rgb)
-    << " ! video/x-raw,format=I420,width=" << width << ",height=" << height
-    << ",framerate=" << fps << "/1 ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! mux.";
+  d << "mp4mux name=mux ! filesink location=" << path
+    << " videotestsrc num-buffers=" << static_cast<int>(std::lround(seconds * fps)) << " "
+    << pattern << " foreground-color=" << (0xff000000u | rgb)
+    << " ! video/x-raw,format=I420,width=" << width << ",height=" << height << ",framerate=" << fps
+    << "/1 ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! mux.";
   if (audio)
     d << " audiotestsrc num-buffers=" << static_cast<int>(std::ceil(seconds * 44100 / 1024))
       << " samplesperbuffer=1024 freq=440 volume=0.5 ! audio/x-raw,rate=44100,channels=1 ! "
@@ -191,7 +190,9 @@ std::string make_png(const TempDir &dir, const std::string &name, int width, int
   return path;
 }
 
-GstClockTime frame_time(guint64 n) { return frame_to_time(n, kFps, 1); }
+GstClockTime frame_time(guint64 n) {
+  return frame_to_time(n, kFps, 1);
+}
 
 /* Timestamps start at 0, each frame lasts one frame, no gaps. */
 void expect_continuous_video(const Output &out, guint64 frames) {
@@ -223,7 +224,8 @@ void expect_continuous_audio(const Output &out, GstClockTime duration) {
 
 void expect_near(const Yuv &actual, const Yuv &expected, int tolerance, const std::string &what) {
   for (int c = 0; c < 3; ++c)
-    EXPECT_NEAR(actual[c], expected[c], tolerance) << what << ", component " << "YUV"[c];
+    EXPECT_NEAR(actual[c], expected[c], tolerance) << what << ", component "
+                                                   << "YUV"[c];
 }
 
 bool same(const Yuv &a, const Yuv &b, int tolerance) {
@@ -242,8 +244,9 @@ TEST(StitchBin, LengthIsClipsMinusOverlapsToTheFrame) {
   const std::string clips =
       "[{\"uri\": \"" + a +
       "\", \"duration\": 2, \"transition\": {\"type\": \"crossfade\", \"duration\": 0.5}},"
-      " {\"uri\": \"" + b + "\", \"in\": 0.25, \"out\": 1.75},"
-      + card(0x2020c0, 1.2, "wipe-left", 0.3) + ", {\"uri\": \"" + a + "\", \"out\": 2}]";
+      " {\"uri\": \"" +
+      b + "\", \"in\": 0.25, \"out\": 1.75}," + card(0x2020c0, 1.2, "wipe-left", 0.3) +
+      ", {\"uri\": \"" + a + "\", \"out\": 2}]";
   const Output out = stitch(clips);
   ASSERT_TRUE(out.run.reached_eos) << out.run.error;
   const guint64 frames = 60 - 15 + 45 + 36 - 9 + 60;
@@ -289,9 +292,9 @@ TEST(StitchBin, CrossfadeMidpointIsTheMeanOfTheSources) {
   /* In between, every component moves steadily from a to b. */
   for (int c = 0; c < 3; ++c)
     for (int n = 15; n < 29; ++n)
-      EXPECT_LE((out.video[n].at[kCentre][c] - out.video[n + 1].at[kCentre][c]) * (b[c] - a[c]),
-                0)
-          << "frame " << n << ", component " << "YUV"[c];
+      EXPECT_LE((out.video[n].at[kCentre][c] - out.video[n + 1].at[kCentre][c]) * (b[c] - a[c]), 0)
+          << "frame " << n << ", component "
+          << "YUV"[c];
 }
 
 class StitchBinTransitions : public ::testing::TestWithParam<std::string> {};
@@ -385,11 +388,11 @@ TEST(StitchBin, AudioIsContinuousWithSilenceWhereClipsHaveNone) {
   TempDir dir;
   const std::string tone = make_clip(dir, "tone", 30, 320, 568, 1, true, 0x808080);
   const std::string mute = make_clip(dir, "mute", 30, 320, 568, 1, false, 0x808080);
-  const std::string clips = "[{\"uri\": \"" + tone + "\", \"duration\": 1}," +
-                            card(0x000000, 1) + ", {\"uri\": \"" + mute +
-                            "\", \"duration\": 1}, {\"uri\": \"" + tone +
+  const std::string clips = "[{\"uri\": \"" + tone + "\", \"duration\": 1}," + card(0x000000, 1) +
+                            ", {\"uri\": \"" + mute + "\", \"duration\": 1}, {\"uri\": \"" + tone +
                             "\", \"duration\": 1, \"transition\": {\"type\": \"crossfade\", "
-                            "\"duration\": 0.5}}, {\"uri\": \"" + tone + "\", \"duration\": 1}]";
+                            "\"duration\": 0.5}}, {\"uri\": \"" +
+                            tone + "\", \"duration\": 1}]";
   const Output out = stitch(clips);
   ASSERT_TRUE(out.run.reached_eos) << out.run.error;
   const guint64 frames = 150 - 15;
@@ -419,8 +422,7 @@ TEST(StitchBin, InAndOutTrimTheSource) {
   const Output whole = stitch("[{\"uri\": \"" + moving + "\"}]");
   ASSERT_TRUE(whole.run.reached_eos) << whole.run.error;
   expect_continuous_video(whole, 60);
-  const Output trimmed =
-      stitch("[{\"uri\": \"" + moving + "\", \"in\": 0.5, \"out\": 1.5}]");
+  const Output trimmed = stitch("[{\"uri\": \"" + moving + "\", \"in\": 0.5, \"out\": 1.5}]");
   ASSERT_TRUE(trimmed.run.reached_eos) << trimmed.run.error;
   expect_continuous_video(trimmed, 30);
   /* Output frame n of the trimmed clip is source frame 15 + n. */
@@ -503,8 +505,8 @@ TEST(StitchBin, ErrorsNameTheClip) {
   const std::string good = make_clip(dir, "good", 30, 320, 568, 1, true, 0x808080);
   const std::string missing = "file://" + dir.file("missing.mp4");
 
-  std::string error = first_error("[{\"uri\": \"" + good + "\", \"duration\": 1}, {\"uri\": \"" +
-                                  missing + "\"}]");
+  std::string error =
+      first_error("[{\"uri\": \"" + good + "\", \"duration\": 1}, {\"uri\": \"" + missing + "\"}]");
   EXPECT_NE(error.find("clips[1]"), std::string::npos) << error;
   EXPECT_NE(error.find("missing.mp4"), std::string::npos) << error;
   EXPECT_NE(error.find("not found"), std::string::npos) << error;
@@ -526,8 +528,8 @@ TEST(StitchBin, ErrorsNameTheClip) {
 
   const std::string not_an_image = dir.file("broken.png");
   std::ofstream(not_an_image) << "this is not a PNG";
-  error = first_error("[" + card(0, 1) + ", {\"image\": \"" + not_an_image +
-                      "\", \"duration\": 1}]");
+  error =
+      first_error("[" + card(0, 1) + ", {\"image\": \"" + not_an_image + "\", \"duration\": 1}]");
   EXPECT_NE(error.find("clips[1]"), std::string::npos) << error;
   EXPECT_NE(error.find("broken.png"), std::string::npos) << error;
 
