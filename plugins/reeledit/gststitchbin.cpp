@@ -16,7 +16,7 @@
  * The #GstStitchBin:clips property is a JSON array; each clip has exactly
  * one source:
  *
- * - `"uri"`: anything uridecodebin3 plays (`file:///...`, `https://...`).
+ * - `"uri"`: anything uridecodebin plays (`file:///...`, `https://...`).
  * - `"image"`: a path to a still (PNG, JPEG...), with `"motion"`: `none`
  *   (default), `ken-burns`, `zoom-in`, `zoom-out`, `pan-left` or `pan-right`.
  * - `"card"`: `{"text": "...", "background": "#RRGGBB" or
@@ -49,7 +49,7 @@
  * round(duration x audio-rate) samples with contiguous timestamps.
  *
  * Inside, each clip is decoded by its own private pipeline
- * (uridecodebin3 -> appsink for video in its native format, and
+ * (uridecodebin -> appsink for video in its native format, and
  * audioconvert ! audioresample -> appsink at the target audio format; a
  * single decoded frame for an image; a Cairo surface for a card). A clip is
  * opened one second of output before its first frame (so it has prerolled,
@@ -62,7 +62,9 @@
  * GstVideoConverter (fit), blend transition frames themselves and push
  * the result into two appsrc elements, ghosted as the `video` and `audio`
  * pads. The threads keep within one second of each other. `in` is a flushing
- * accurate seek of the clip's pipeline before it plays. The clips' lengths
+ * accurate seek of the clip's prerolled pipeline before it plays.
+ * (uridecodebin rather than uridecodebin3: in GStreamer 1.22.0 a clip's
+ * uridecodebin3 now and then never prerolled on a busy machine.) The clips' lengths
  * and streams are probed with GstDiscoverer when the element starts (that
  * is also where a missing file is reported). Seeking stitchbin itself is not
  * supported.
@@ -159,6 +161,10 @@ constexpr GstClockTime OPEN_AHEAD = GST_SECOND;
 constexpr GstClockTime MAX_STREAM_LEAD = GST_SECOND;
 /* How long a clip's pipeline may take to preroll. */
 constexpr GstClockTime PREROLL_TIMEOUT = 60 * GST_SECOND;
+/* Decodes a URI clip. uridecodebin3 (GStreamer 1.22.0) now and then never
+ * prerolled a clip when both cores were busy (its pads never got data), so
+ * the clips go through uridecodebin, which did not. */
+constexpr const char *URI_DECODER = "uridecodebin";
 /* Audio is pushed in blocks of 1/AUDIO_BLOCKS_PER_SECOND seconds. */
 constexpr gint AUDIO_BLOCKS_PER_SECOND = 50;
 
@@ -747,7 +753,8 @@ class ClipSource {
       type = GST_STREAM_TYPE_AUDIO;
     if (type == GST_STREAM_TYPE_UNKNOWN) {
       /* decodebin (for stills) has no streams: go by the caps */
-      CapsPtr caps(gst_pad_query_caps(pad, nullptr));
+      CapsPtr caps(gst_pad_get_current_caps(pad));
+      if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
       const GstStructure *s =
           caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
       if (s && gst_structure_has_name(s, "video/x-raw")) type = GST_STREAM_TYPE_VIDEO;
@@ -783,7 +790,7 @@ class ClipSource {
     const stitch::ClipSpec &spec = clip_.spec;
     const std::string name = "stitchbin-clip-" + std::to_string(spec.index);
     pipeline_ = reelforge::adopt_floating(gst_pipeline_new(name.c_str()));
-    GstElement *decode = make("uridecodebin3");
+    GstElement *decode = make(URI_DECODER);
     g_object_set(decode, "uri", spec.uri.c_str(), nullptr);
     if (clip_.media.has_video) {
       CapsPtr caps(gst_caps_from_string("video/x-raw"));
