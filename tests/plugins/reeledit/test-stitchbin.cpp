@@ -28,14 +28,16 @@ constexpr gint kHeight = 568;
 constexpr gint kFps = 30;
 constexpr gint kRate = 48000;
 
-/* Where each output frame is sampled: centre, left, right, top, bottom. */
-enum Probe { kCentre, kLeft, kRight, kTop, kBottom, kProbes };
+/* Where each output frame is sampled: centre, left, right, top, bottom,
+ * and between the top and the centre. */
+enum Probe { kCentre, kLeft, kRight, kTop, kBottom, kUpper, kProbes };
 constexpr std::array<std::pair<int, int>, kProbes> kProbeAt = {{
     {kWidth / 2, kHeight / 2},
     {kWidth / 8, kHeight / 2},
     {kWidth * 7 / 8, kHeight / 2},
     {kWidth / 2, kHeight / 8},
     {kWidth / 2, kHeight * 7 / 8},
+    {kWidth / 2, 180},
 }};
 
 /* Y, U and V at a probe point. */
@@ -158,13 +160,15 @@ std::string card(guint32 rgb, double seconds, const std::string &transition = ""
  * audiotestsrc tone, H.264 + AAC in MP4. */
 std::string make_clip(const TempDir &dir, const std::string &name, int fps, int width, int height,
                       double seconds, bool audio, guint32 rgb,
-                      const std::string &pattern = "pattern=solid-color") {
+                      const std::string &pattern = "pattern=solid-color",
+                      const std::string &par = "1/1") {
   const std::string path = dir.file(name + ".mp4");
   std::ostringstream d;
   d << "mp4mux name=mux ! filesink location=" << path
     << " videotestsrc num-buffers=" << static_cast<int>(std::lround(seconds * fps)) << " "
     << pattern << " foreground-color=" << (0xff000000u | rgb)
-    << " ! video/x-raw,format=I420,width=" << width << ",height=" << height << ",framerate=" << fps
+    << " ! video/x-raw,format=I420,width=" << width << ",height=" << height
+    << ",pixel-aspect-ratio=" << par << ",framerate=" << fps
     << "/1 ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! mux.";
   if (audio)
     d << " audiotestsrc num-buffers=" << static_cast<int>(std::ceil(seconds * 44100 / 1024))
@@ -179,10 +183,10 @@ std::string make_clip(const TempDir &dir, const std::string &name, int fps, int 
 }
 
 std::string make_png(const TempDir &dir, const std::string &name, int width, int height,
-                     guint32 rgb) {
+                     guint32 rgb, const std::string &pattern = "pattern=solid-color") {
   const std::string path = dir.file(name + ".png");
   std::ostringstream d;
-  d << "videotestsrc num-buffers=1 pattern=solid-color foreground-color=" << (0xff000000u | rgb)
+  d << "videotestsrc num-buffers=1 " << pattern << " foreground-color=" << (0xff000000u | rgb)
     << " ! video/x-raw,width=" << width << ",height=" << height
     << " ! pngenc ! filesink location=" << path;
   const PipelineRun run = run_pipeline(d.str());
@@ -382,6 +386,35 @@ TEST(StitchBin, MixedRatesAndSizesBecomeTheTargetFormat) {
   EXPECT_GT(out.video[75].at[kCentre][1], 160) << "30 fps clip: blue";
   EXPECT_GT(out.video[75].at[kTop][1], 140) << "blur-pad: the bar is bluish, not black";
   EXPECT_GT(out.video[105].at[kCentre][0], 150) << "the yellow still";
+}
+
+TEST(StitchBin, PixelAspectRatioIsHonoured) {
+  TempDir dir;
+  /* 320x284 pixels twice as wide as high: a 640:284 picture. contain
+   * gives it 142 rows in the middle of the 568, so the row at 180 is a
+   * black bar; with the pixels taken as square it would be picture. */
+  const std::string wide =
+      make_clip(dir, "wide", 30, 320, 284, 1, false, 0xe0e0e0, "pattern=solid-color", "2/1");
+  const Output out = stitch("[{\"uri\": \"" + wide + "\", \"fit\": \"contain\"}]");
+  ASSERT_TRUE(out.run.reached_eos) << out.run.error;
+  expect_continuous_video(out, 30);
+  EXPECT_GT(out.video[10].at[kCentre][0], 150) << "the picture";
+  EXPECT_NEAR(out.video[10].at[kUpper][0], 16, 3) << "a bar: the picture is 2.25:1";
+}
+
+TEST(StitchBin, StillMotionMovesThePicture) {
+  TempDir dir;
+  const std::string still = make_png(dir, "bars", 640, 360, 0, "pattern=smpte");
+  for (const std::string motion : {"none", "pan-right", "zoom-in", "ken-burns"}) {
+    const Output out =
+        stitch("[{\"image\": \"" + still + "\", \"duration\": 1, \"motion\": \"" + motion + "\"}]");
+    ASSERT_TRUE(out.run.reached_eos) << out.run.error;
+    expect_continuous_video(out, 30);
+    bool moved = false;
+    for (int p = 0; p < kProbes; ++p)
+      moved = moved || !same(out.video[0].at[p], out.video[29].at[p], 2);
+    EXPECT_EQ(moved, motion != "none") << motion;
+  }
 }
 
 TEST(StitchBin, AudioIsContinuousWithSilenceWhereClipsHaveNone) {
