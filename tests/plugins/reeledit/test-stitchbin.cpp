@@ -417,6 +417,23 @@ TEST(StitchBin, StillMotionMovesThePicture) {
   }
 }
 
+TEST(StitchBin, CardsDrawTextOnAGradient) {
+  /* A full block character in white, large, in the middle of a gradient
+   * from black (top) to white (bottom). */
+  const Output out = stitch(
+      "[{\"card\": {\"text\": \"\u2588\", \"font\": \"DejaVu Sans 60\", \"color\": "
+      "\"#FFFFFF\", \"background\": {\"gradient\": [\"#000000\", \"#FFFFFF\"]}}, "
+      "\"duration\": 0.5}, {\"card\": {\"text\": \"\", \"background\": \"#000000\"}, \"duration\": "
+      "0.5}]");
+  ASSERT_TRUE(out.run.reached_eos) << out.run.error;
+  expect_continuous_video(out, 30);
+  const VideoRecord &text = out.video[0];
+  EXPECT_LT(text.at[kTop][0], 60) << "dark at the top";
+  EXPECT_GT(text.at[kBottom][0], 190) << "light at the bottom";
+  EXPECT_GT(text.at[kCentre][0], 220) << "the white glyph in the middle";
+  EXPECT_LT(out.video[20].at[kCentre][0], 20) << "the plain black card";
+}
+
 TEST(StitchBin, AudioIsContinuousWithSilenceWhereClipsHaveNone) {
   TempDir dir;
   const std::string tone = make_clip(dir, "tone", 30, 320, 568, 1, true, 0x808080);
