@@ -9,6 +9,7 @@
 #endif
 
 #include "gstcaptionoverlay.h"
+#include "gststitchbin.h"
 #include "gstthumbnailpicker.h"
 
 #include <gst/gst.h>
@@ -16,6 +17,7 @@
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(captionoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER(stitchbin, plugin);
   ret |= GST_ELEMENT_REGISTER(thumbnailpicker, plugin);
   return ret;
 }

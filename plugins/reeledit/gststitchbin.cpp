@@ -1,0 +1,1583 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-stitchbin
+ * @title: stitchbin
+ *
+ * Stitches a list of clips (video files or URLs, still images, title
+ * cards) into one continuous raw video stream on the `video` pad (I420 at
+ * #GstStitchBin:width x #GstStitchBin:height, #GstStitchBin:framerate,
+ * square pixels) and one raw audio stream on the `audio` pad (F32LE
+ * interleaved at #GstStitchBin:audio-rate and #GstStitchBin:audio-channels),
+ * with cuts or transitions between the clips. Both pads must be linked.
+ *
+ * The #GstStitchBin:clips property is a JSON array; each clip has exactly
+ * one source:
+ *
+ * - `"uri"`: anything uridecodebin plays (`file:///...`, `https://...`).
+ * - `"image"`: a path to a still (PNG, JPEG...), with `"motion"`: `none`
+ *   (default), `ken-burns`, `zoom-in`, `zoom-out`, `pan-left` or `pan-right`.
+ * - `"card"`: `{"text": "...", "background": "#RRGGBB" or
+ *   {"gradient": ["#RRGGBB", "#RRGGBB"]} (top to bottom), "color":
+ *   "#RRGGBB", "font": "Pango font description"}` drawn with Pango/Cairo.
+ *
+ * and optionally `"in"`, `"out"` (trim points in the source, seconds),
+ * `"duration"` (seconds on the output; required for images and cards; for
+ * a URI it defaults to `out - in`, else to the clip's length from `in`: a
+ * clip shorter than its duration holds its last frame and is silent),
+ * `"fit"`: `cover` (default: scale and crop to fill), `contain` (scale to
+ * fit, black bars) or `blur-pad` (contain over a blurred, enlarged copy:
+ * the copy is scaled down to 1/16, box-blurred and scaled back up, which
+ * costs about one extra conversion per frame), and `"transition"`:
+ * `{"type": ..., "duration": seconds}` to the next clip. Transition types:
+ * `cut`, `crossfade`, `fade-black`, `fade-white`, `wipe-left`, `wipe-right`,
+ * `wipe-up`, `wipe-down`, `slide-left`, `slide-right`, `slide-up`,
+ * `slide-down`, `circle-open`, `circle-close`, `zoom-in`.
+ *
+ * Timing is planned in whole output frames: a clip lasts
+ * round(duration x framerate) frames and a transition of d seconds overlaps
+ * the two clips it joins by round(d x framerate) frames, so the output lasts
+ * exactly (sum of clip frames - sum of overlap frames) frames; that is the
+ * #GstStitchBin:duration and the answer to the duration query. Transition
+ * frame j of k has progress j / (k - 1): its first frame is exactly the
+ * outgoing clip and its last exactly the incoming one. The audio of the two
+ * clips is crossfaded over the same overlap with equal-power gains
+ * (cos / sin of progress x pi/2). Clips without audio, images and cards
+ * contribute silence; the audio stream always has exactly
+ * round(duration x audio-rate) samples with contiguous timestamps.
+ *
+ * Inside, each clip is decoded by its own private pipeline
+ * (uridecodebin -> appsink for video in its native format, and
+ * audioconvert ! audioresample -> appsink at the target audio format; a
+ * single decoded frame for an image; a Cairo surface for a card). A clip is
+ * opened one second of output before its first frame (so it has prerolled,
+ * and for a transition both clips are decoding) and closed right after its
+ * last frame and sample, so at most about three clips are open whatever the
+ * number of clips. Two threads, one per output stream, walk the output
+ * timeline frame by frame (sample block by sample block), take from each
+ * clip the source frame current at that time (so any source frame rate
+ * becomes the target rate), scale, crop or pad it with one
+ * GstVideoConverter (fit), blend transition frames themselves and push
+ * the result into two appsrc elements, ghosted as the `video` and `audio`
+ * pads. The threads keep within one second of each other. `in` is a
+ * flushing accurate seek of the clip's prerolled pipeline before it plays.
+ * (uridecodebin rather than uridecodebin3: in GStreamer 1.22.0 a clip's
+ * uridecodebin3 now and then never prerolled on a busy machine.) The
+ * clips' lengths and streams are probed with GstDiscoverer when the element
+ * starts (that is also where a missing file is reported). Seeking
+ * stitchbin itself is not supported.
+ *
+ * At 1080x1920 on two cores, two H.264 clips with a circle-open transition
+ * stitch at about 45 frames per second with fit=cover and 25 with
+ * fit=blur-pad.
+ *
+ * While running it posts a `stitchbin-clip` element message when a clip is
+ * opened and when it is closed: `index` (guint, position in the clips
+ * array), `source` (string: the URI, image path or card text), `state`
+ * (string: `opened` or `closed`), and `timestamp`, `stream-time`,
+ * `running-time` (guint64, ns: where the clip starts on the output) and
+ * `duration` (guint64, ns: how long it is on the output).
+ *
+ * Errors name the clip by its index and source, e.g.
+ * "clips[2] (file:///missing.mp4): file not found": a missing or undecodable
+ * file or image, a zero-length clip, a transition longer than either clip it
+ * joins, malformed JSON.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 stitchbin name=s width=320 height=568 clips='[
+ *     {"card": {"text": "Hello", "background": {"gradient": ["#203040", "#80a0c0"]}},
+ *      "duration": 2, "transition": {"type": "crossfade", "duration": 0.5}},
+ *     {"card": {"text": "World", "background": "#602020"}, "duration": 2}]' \
+ *   s.video ! queue ! videoconvert ! autovideosink \
+ *   s.audio ! queue ! audioconvert ! autoaudiosink
+ * ]| Shows two title cards, 3.5 seconds in all, joined by a half-second
+ * crossfade.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gststitchbin.h"
+
+#include "analysis-message.h"
+#include "element-guard.h"
+#include "gst-ptr.h"
+#include "stitch-timeline.h"
+#include "stitch-transition.h"
+#include "time-convert.h"
+
+#include <gst/app/app.h>
+#include <gst/audio/audio.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+#include <pango/pangocairo.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+GST_DEBUG_CATEGORY_STATIC(gst_stitch_bin_debug);
+#define GST_CAT_DEFAULT gst_stitch_bin_debug
+
+namespace {
+
+namespace stitch = reelforge::stitch;
+using reelforge::BufferPtr;
+using reelforge::CapsPtr;
+using reelforge::ElementError;
+using reelforge::GstObjectPtr;
+using reelforge::SamplePtr;
+
+enum {
+  PROP_0,
+  PROP_CLIPS,
+  PROP_WIDTH,
+  PROP_HEIGHT,
+  PROP_FRAMERATE,
+  PROP_AUDIO_RATE,
+  PROP_AUDIO_CHANNELS,
+  PROP_DURATION,
+};
+
+constexpr const char *DEFAULT_CLIPS = "[]";
+constexpr gint DEFAULT_WIDTH = 1080;
+constexpr gint DEFAULT_HEIGHT = 1920;
+constexpr gint DEFAULT_FPS_N = 30;
+constexpr gint DEFAULT_FPS_D = 1;
+constexpr gint DEFAULT_AUDIO_RATE = 48000;
+constexpr gint DEFAULT_AUDIO_CHANNELS = 2;
+constexpr gint MAX_DIMENSION = 8192;
+
+/* A clip is opened this long (output time) before its first frame. */
+constexpr GstClockTime OPEN_AHEAD = GST_SECOND;
+/* The video and audio threads stay within this much of each other. */
+constexpr GstClockTime MAX_STREAM_LEAD = GST_SECOND;
+/* How long a clip's pipeline may take to preroll. */
+constexpr GstClockTime PREROLL_TIMEOUT = 60 * GST_SECOND;
+/* Decodes a URI clip. uridecodebin3 (GStreamer 1.22.0) now and then never
+ * prerolled a clip when both cores were busy (its pads never got data), so
+ * the clips go through uridecodebin, which did not. */
+constexpr const char *URI_DECODER = "uridecodebin";
+/* Audio is pushed in blocks of 1/AUDIO_BLOCKS_PER_SECOND seconds. */
+constexpr gint AUDIO_BLOCKS_PER_SECOND = 50;
+
+struct Settings {
+  std::string clips = DEFAULT_CLIPS;
+  gint width = DEFAULT_WIDTH;
+  gint height = DEFAULT_HEIGHT;
+  gint fps_n = DEFAULT_FPS_N;
+  gint fps_d = DEFAULT_FPS_D;
+  gint audio_rate = DEFAULT_AUDIO_RATE;
+  gint audio_channels = DEFAULT_AUDIO_CHANNELS;
+};
+
+/* The target formats, fixed when the element starts. */
+struct OutputFormat {
+  GstVideoInfo video;
+  GstAudioInfo audio;
+  gint fps_n = DEFAULT_FPS_N;
+  gint fps_d = DEFAULT_FPS_D;
+  gint rate = DEFAULT_AUDIO_RATE;
+  gint channels = DEFAULT_AUDIO_CHANNELS;
+};
+
+/* Thrown inside the worker threads when the element stops; never reported. */
+struct StopRequested {};
+
+enum class StreamKind { kVideo, kAudio };
+
+struct Rect {
+  gint x = 0, y = 0, w = 0, h = 0;
+  bool operator==(const Rect &) const = default;
+};
+
+gint even(double value) {
+  return static_cast<gint>(std::lround(value / 2)) * 2;
+}
+
+/* A GstVideoConverter owned for as long as its formats and rectangles
+ * stay the same. */
+class Converter {
+ public:
+  Converter() = default;
+  ~Converter() { reset(); }
+  Converter(const Converter &) = delete;
+  Converter &operator=(const Converter &) = delete;
+
+  void convert(const GstVideoFrame &src, const Rect &src_rect, GstVideoFrame &dst,
+               const Rect &dst_rect, bool fill_border) {
+    const std::string key = std::string(gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(&src))) +
+                            ":" + std::to_string(GST_VIDEO_FRAME_WIDTH(&src)) + "x" +
+                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&src)) + ":" +
+                            std::to_string(GST_VIDEO_FRAME_WIDTH(&dst)) + "x" +
+                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&dst)) +
+                            (fill_border ? ":fill" : ":keep");
+    if (converter_ == nullptr || key != key_ || !(src_rect == src_rect_) ||
+        !(dst_rect == dst_rect_)) {
+      reset();
+      GstStructure *config = gst_structure_new(
+          "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src_rect.x,
+          GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src_rect.y, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH,
+          G_TYPE_INT, src_rect.w, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src_rect.h,
+          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst_rect.x, GST_VIDEO_CONVERTER_OPT_DEST_Y,
+          G_TYPE_INT, dst_rect.y, GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst_rect.w,
+          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst_rect.h,
+          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, fill_border,
+          GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff000000u,
+          GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+          GST_VIDEO_DITHER_NONE, GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR, nullptr);
+      /* The converter neither changes rates nor deinterlaces: say both
+       * sides match (the frame chosen for each output time is ours). */
+      GstVideoInfo in = src.info, out = dst.info;
+      GST_VIDEO_INFO_FPS_N(&in) = GST_VIDEO_INFO_FPS_N(&out) = 0;
+      GST_VIDEO_INFO_FPS_D(&in) = GST_VIDEO_INFO_FPS_D(&out) = 1;
+      GST_VIDEO_INFO_INTERLACE_MODE(&in) = GST_VIDEO_INFO_INTERLACE_MODE(&out);
+      converter_ = gst_video_converter_new(&in, &out, config);
+      if (converter_ == nullptr)
+        throw std::runtime_error("cannot convert " + key + " to the output format");
+      key_ = key;
+      src_rect_ = src_rect;
+      dst_rect_ = dst_rect;
+    }
+    gst_video_converter_frame(converter_, &src, &dst);
+  }
+
+ private:
+  void reset() {
+    if (converter_ != nullptr) gst_video_converter_free(converter_);
+    converter_ = nullptr;
+  }
+  GstVideoConverter *converter_ = nullptr;
+  std::string key_;
+  Rect src_rect_, dst_rect_;
+};
+
+/* A video frame mapped for as long as the object lives. */
+class MappedFrame {
+ public:
+  MappedFrame(const GstVideoInfo &info, GstBuffer *buffer, GstMapFlags flags) {
+    if (!gst_video_frame_map(&frame_, const_cast<GstVideoInfo *>(&info), buffer, flags))
+      throw std::runtime_error("cannot map a video frame");
+  }
+  ~MappedFrame() { gst_video_frame_unmap(&frame_); }
+  MappedFrame(const MappedFrame &) = delete;
+  MappedFrame &operator=(const MappedFrame &) = delete;
+  GstVideoFrame &get() { return frame_; }
+
+ private:
+  GstVideoFrame frame_{};
+};
+
+BufferPtr new_frame_buffer(const GstVideoInfo &info) {
+  return BufferPtr(gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr));
+}
+
+void fill_black(const GstVideoInfo &info, GstBuffer *buffer) {
+  MappedFrame frame(info, buffer, GST_MAP_WRITE);
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame.get()); ++c) {
+    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame.get(), c));
+    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame.get(), c);
+    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&frame.get(), c); ++y)
+      std::memset(data + y * stride, c == 0 ? 16 : 128,
+                  GST_VIDEO_FRAME_COMP_WIDTH(&frame.get(), c));
+  }
+}
+
+/* Box blur of every plane of a small frame, in place, a few passes. */
+void box_blur(GstVideoFrame &frame, int passes) {
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame); ++c) {
+    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame, c));
+    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame, c);
+    const gint w = GST_VIDEO_FRAME_COMP_WIDTH(&frame, c);
+    const gint h = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, c);
+    std::vector<guint8> copy(static_cast<std::size_t>(w) * h);
+    for (int pass = 0; pass < passes; ++pass) {
+      for (gint y = 0; y < h; ++y) std::memcpy(&copy[y * w], data + y * stride, w);
+      for (gint y = 0; y < h; ++y) {
+        for (gint x = 0; x < w; ++x) {
+          guint sum = 0, n = 0;
+          for (gint dy = -1; dy <= 1; ++dy)
+            for (gint dx = -1; dx <= 1; ++dx) {
+              const gint sx = x + dx, sy = y + dy;
+              if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
+              sum += copy[sy * w + sx];
+              ++n;
+            }
+          data[y * stride + x] = static_cast<guint8>((sum + n / 2) / n);
+        }
+      }
+    }
+  }
+}
+
+/* Puts a source picture (or a rectangle of it) into an output frame by a
+ * clip's fit: cover crops, contain letterboxes, blur-pad letterboxes over a
+ * blurred, enlarged copy. */
+class FrameFitter {
+ public:
+  explicit FrameFitter(const GstVideoInfo &out) : out_(out) {
+    small_ = out;
+    gst_video_info_set_format(&small_, GST_VIDEO_FORMAT_I420, std::max(2, even(out.width / 16.0)),
+                              std::max(2, even(out.height / 16.0)));
+  }
+
+  void fit(const GstVideoFrame &src, Rect rect, stitch::Fit fit, GstVideoFrame &dst) {
+    const double par =
+        GST_VIDEO_INFO_PAR_D(&src.info) > 0 && GST_VIDEO_INFO_PAR_N(&src.info) > 0
+            ? static_cast<double>(GST_VIDEO_INFO_PAR_N(&src.info)) / GST_VIDEO_INFO_PAR_D(&src.info)
+            : 1.0;
+    const double src_aspect = rect.w * par / rect.h;
+    const double dst_aspect = static_cast<double>(out_.width) / out_.height;
+    const Rect full_dst{0, 0, out_.width, out_.height};
+
+    /* cover: the centred part of rect with the output's aspect */
+    Rect cover = rect;
+    if (src_aspect > dst_aspect) {
+      cover.w = std::max(1, static_cast<gint>(std::lround(rect.h * dst_aspect / par)));
+      cover.x = rect.x + (rect.w - cover.w) / 2;
+    } else {
+      cover.h = std::max(1, static_cast<gint>(std::lround(rect.w * par / dst_aspect)));
+      cover.y = rect.y + (rect.h - cover.h) / 2;
+    }
+    if (fit == stitch::Fit::kCover) {
+      main_.convert(src, cover, dst, full_dst, true);
+      return;
+    }
+    /* contain: all of rect, centred, bars around it */
+    Rect inner = full_dst;
+    if (src_aspect > dst_aspect) {
+      inner.h = std::clamp(even(out_.width / src_aspect), 2, out_.height);
+      inner.y = even((out_.height - inner.h) / 2.0);
+    } else {
+      inner.w = std::clamp(even(out_.height * src_aspect), 2, out_.width);
+      inner.x = even((out_.width - inner.w) / 2.0);
+    }
+    if (fit == stitch::Fit::kContain) {
+      main_.convert(src, rect, dst, inner, true);
+      return;
+    }
+    BufferPtr small = new_frame_buffer(small_);
+    {
+      MappedFrame small_frame(small_, small.get(), GST_MAP_READWRITE);
+      shrink_.convert(src, cover, small_frame.get(), Rect{0, 0, small_.width, small_.height}, true);
+      box_blur(small_frame.get(), 3);
+      enlarge_.convert(small_frame.get(), Rect{0, 0, small_.width, small_.height}, dst, full_dst,
+                       true);
+    }
+    main_.convert(src, rect, dst, inner, false);
+  }
+
+ private:
+  GstVideoInfo out_;
+  GstVideoInfo small_;
+  Converter main_, shrink_, enlarge_;
+};
+
+/* The crop rectangle of a still with motion at progress q (0..1 over the
+ * clip): zooms between 1x and 1.25x and pans across the picture. */
+Rect motion_rect(stitch::Motion motion, double q, gint width, gint height) {
+  double zoom = 1.0, fx = 0.5, fy = 0.5;
+  switch (motion) {
+    case stitch::Motion::kNone:
+      break;
+    case stitch::Motion::kZoomIn:
+      zoom = 1.0 + 0.25 * q;
+      break;
+    case stitch::Motion::kZoomOut:
+      zoom = 1.25 - 0.25 * q;
+      break;
+    case stitch::Motion::kKenBurns:
+      zoom = 1.1 + 0.15 * q;
+      fx = 0.2 + 0.6 * q;
+      fy = 0.3 + 0.4 * q;
+      break;
+    case stitch::Motion::kPanLeft: /* the view travels leftwards */
+      zoom = 1.2;
+      fx = 1.0 - q;
+      break;
+    case stitch::Motion::kPanRight:
+      zoom = 1.2;
+      fx = q;
+      break;
+  }
+  Rect r;
+  r.w = std::max(1, static_cast<gint>(std::lround(width / zoom)));
+  r.h = std::max(1, static_cast<gint>(std::lround(height / zoom)));
+  r.x = static_cast<gint>(std::lround((width - r.w) * fx));
+  r.y = static_cast<gint>(std::lround((height - r.h) * fy));
+  return r;
+}
+
+/* Renders a title card into an I420 frame of the output size. */
+BufferPtr render_card(const stitch::Card &card, const GstVideoInfo &out) {
+  const gint w = out.width, h = out.height;
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+  cairo_t *cr = cairo_create(surface);
+  const auto channel = [](guint32 rgb, int shift) { return ((rgb >> shift) & 0xff) / 255.0; };
+  cairo_pattern_t *pattern = cairo_pattern_create_linear(0, 0, 0, h);
+  for (auto [offset, rgb] : {std::pair{0.0, card.background_top}, {1.0, card.background_bottom}})
+    cairo_pattern_add_color_stop_rgb(pattern, offset, channel(rgb, 16), channel(rgb, 8),
+                                     channel(rgb, 0));
+  cairo_set_source(cr, pattern);
+  cairo_paint(cr);
+  cairo_pattern_destroy(pattern);
+
+  if (!card.text.empty()) {
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    PangoFontDescription *font =
+        pango_font_description_from_string(card.font.empty() ? "Sans Bold" : card.font.c_str());
+    if (pango_font_description_get_size(font) == 0)
+      pango_font_description_set_absolute_size(font, std::max(8, w / 12) * PANGO_SCALE);
+    pango_layout_set_font_description(layout, font);
+    pango_font_description_free(font);
+    pango_layout_set_width(layout, static_cast<int>(w * 0.85) * PANGO_SCALE);
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
+    pango_layout_set_text(layout, card.text.c_str(), -1);
+    int text_w = 0, text_h = 0;
+    pango_layout_get_pixel_size(layout, &text_w, &text_h);
+    cairo_set_source_rgb(cr, channel(card.color, 16), channel(card.color, 8),
+                         channel(card.color, 0));
+    cairo_move_to(cr, (w - w * 0.85) / 2, (h - text_h) / 2.0);
+    pango_cairo_show_layout(cr, layout);
+    g_object_unref(layout);
+  }
+  cairo_destroy(cr);
+  cairo_surface_flush(surface);
+
+  GstVideoInfo bgrx;
+  gst_video_info_set_format(&bgrx, GST_VIDEO_FORMAT_BGRx, w, h);
+  const gint stride = cairo_image_surface_get_stride(surface);
+  BufferPtr picture = new_frame_buffer(bgrx);
+  {
+    MappedFrame frame(bgrx, picture.get(), GST_MAP_WRITE);
+    const guint8 *pixels = cairo_image_surface_get_data(surface);
+    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame.get(), 0));
+    for (gint y = 0; y < h; ++y)
+      std::memcpy(data + y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame.get(), 0), pixels + y * stride,
+                  static_cast<std::size_t>(w) * 4);
+  }
+  cairo_surface_destroy(surface);
+
+  BufferPtr result = new_frame_buffer(out);
+  MappedFrame src(bgrx, picture.get(), GST_MAP_READ);
+  MappedFrame dst(out, result.get(), GST_MAP_WRITE);
+  Converter converter;
+  converter.convert(src.get(), Rect{0, 0, w, h}, dst.get(), Rect{0, 0, w, h}, true);
+  return result;
+}
+
+std::string error_text(GstMessage *message) {
+  GError *raw = nullptr;
+  gchar *debug = nullptr;
+  gst_message_parse_error(message, &raw, &debug);
+  reelforge::GErrorPtr error(raw);
+  reelforge::GCharPtr debug_text(debug);
+  return error ? error->message : "unknown error";
+}
+
+/* One clip being decoded: its private pipeline (or still picture) and where
+ * each output stream has got to in it. The video methods are only called
+ * from the video thread and the audio ones from the audio thread. */
+class ClipSource {
+ public:
+  ClipSource(GstStitchBin *self, const stitch::PlannedClip &clip, const OutputFormat &format,
+             const std::atomic<bool> &stopping)
+      : self_(self), clip_(clip), format_(format), stopping_(stopping), fitter_(format.video) {}
+  ~ClipSource() { close(); }
+  ClipSource(const ClipSource &) = delete;
+  ClipSource &operator=(const ClipSource &) = delete;
+
+  const stitch::PlannedClip &clip() const { return clip_; }
+
+  /* Builds and prerolls the clip. Safe to call from both threads. */
+  void open() {
+    std::lock_guard lock(open_lock_);
+    /* The other stream gets the same failure, not a half-opened clip. */
+    if (open_error_) std::rethrow_exception(open_error_);
+    if (opened_) return;
+    opened_ = true;
+    try {
+      switch (clip_.spec.kind) {
+        case stitch::SourceKind::kUri:
+          open_uri();
+          break;
+        case stitch::SourceKind::kImage:
+          open_image();
+          break;
+        case stitch::SourceKind::kCard:
+          still_ = render_card(clip_.spec.card, format_.video);
+          break;
+      }
+    } catch (...) {
+      open_error_ = std::current_exception();
+      throw;
+    }
+  }
+
+  void close() {
+    std::lock_guard lock(open_lock_);
+    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+    pipeline_.reset();
+    video_sink_ = audio_sink_ = nullptr;
+  }
+
+  /* Output frame j of the clip (0 = its first), in the output format. */
+  BufferPtr video_frame(guint64 j) {
+    const GstClockTime t = reelforge::frame_to_time(j, format_.fps_n, format_.fps_d);
+    if (clip_.spec.kind == stitch::SourceKind::kCard) return ref(still_.get());
+    if (clip_.spec.kind == stitch::SourceKind::kImage) return image_frame(j);
+
+    if (video_sink_ == nullptr) return black_frame();
+    /* The source frame shown at t is the last one starting at or before
+     * it (a millisecond of slack absorbs timestamp rounding). */
+    while (true) {
+      if (!pending_ && !video_eos_) video_eos_ = !pull(video_sink_, pending_);
+      if (!pending_ || frame_start(pending_.get()) > t + GST_MSECOND) break;
+      current_ = std::move(pending_);
+    }
+    if (!current_) return black_frame();
+    GstBuffer *source = gst_sample_get_buffer(current_.get());
+    if (source == last_source_ && last_output_) return ref(last_output_.get());
+
+    GstVideoInfo info;
+    if (!gst_video_info_from_caps(&info, gst_sample_get_caps(current_.get())))
+      throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                         clip_.spec.describe() + ": unusable video caps");
+    BufferPtr out = new_frame_buffer(format_.video);
+    {
+      MappedFrame src(info, source, GST_MAP_READ);
+      MappedFrame dst(format_.video, out.get(), GST_MAP_WRITE);
+      fitter_.fit(src.get(), Rect{0, 0, info.width, info.height}, clip_.spec.fit, dst.get());
+    }
+    last_source_ = source;
+    last_output_ = ref(out.get());
+    return out;
+  }
+
+  /* The clip's next n audio frames (interleaved F32, output format) into
+   * dst; silence where it has none. */
+  void read_audio(float *dst, guint64 n) {
+    const gint channels = format_.channels;
+    while (n > 0) {
+      if (audio_sink_ == nullptr || audio_eos_) {
+        std::fill(dst, dst + n * channels, 0.0f);
+        audio_position_ += n;
+        return;
+      }
+      if (audio_offset_ >= audio_block_.size()) {
+        SamplePtr sample;
+        if (!pull(audio_sink_, sample)) {
+          audio_eos_ = true;
+          continue;
+        }
+        take_audio_block(sample.get());
+        continue;
+      }
+      /* Silence up to where the block starts (a gap in the source). */
+      if (audio_block_start_ > static_cast<gint64>(audio_position_)) {
+        const guint64 gap =
+            std::min<guint64>(n, audio_block_start_ - static_cast<gint64>(audio_position_));
+        std::fill(dst, dst + gap * channels, 0.0f);
+        dst += gap * channels;
+        n -= gap;
+        audio_position_ += gap;
+        continue;
+      }
+      const guint64 available = (audio_block_.size() - audio_offset_) / channels;
+      const guint64 take = std::min(n, available);
+      std::memcpy(dst, audio_block_.data() + audio_offset_, take * channels * sizeof(float));
+      audio_offset_ += take * channels;
+      dst += take * channels;
+      n -= take;
+      audio_position_ += take;
+    }
+  }
+
+  bool video_released = false; /* under the element's clip lock */
+  bool audio_released = false;
+
+ private:
+  static BufferPtr ref(GstBuffer *buffer) { return BufferPtr(gst_buffer_ref(buffer)); }
+
+  BufferPtr black_frame() {
+    if (!black_) {
+      black_ = new_frame_buffer(format_.video);
+      fill_black(format_.video, black_.get());
+    }
+    return ref(black_.get());
+  }
+
+  [[noreturn]] void fail(GQuark domain, gint code, const std::string &what) {
+    throw ElementError(domain, code, clip_.spec.describe() + ": " + what);
+  }
+
+  /* Pops the clip pipeline's messages; an error there is the clip's. */
+  void check_bus() {
+    GstObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+    while (GstMessage *raw = gst_bus_pop(bus.get())) {
+      reelforge::MessagePtr message(raw);
+      if (GST_MESSAGE_TYPE(raw) == GST_MESSAGE_ERROR)
+        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, error_text(raw));
+    }
+  }
+
+  /* The next sample from sink; false at end of stream. */
+  bool pull(GstElement *sink, SamplePtr &out) {
+    while (true) {
+      if (stopping_) throw StopRequested{};
+      if (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 50 * GST_MSECOND)) {
+        out.reset(sample);
+        return true;
+      }
+      if (gst_app_sink_is_eos(GST_APP_SINK(sink))) return false;
+      check_bus();
+    }
+  }
+
+  /* Running time of a sample's buffer: 0 at the clip's `in` point. */
+  static GstClockTime frame_start(GstSample *sample) {
+    const GstSegment *segment = gst_sample_get_segment(sample);
+    const GstClockTime pts = GST_BUFFER_PTS(gst_sample_get_buffer(sample));
+    if (!GST_CLOCK_TIME_IS_VALID(pts) || segment == nullptr) return 0;
+    const GstClockTime t = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
+    return GST_CLOCK_TIME_IS_VALID(t) ? t : 0;
+  }
+
+  void take_audio_block(GstSample *sample) {
+    GstBuffer *buffer = gst_sample_get_buffer(sample);
+    const gint channels = format_.channels;
+    GstMapInfo map;
+    if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
+      fail(GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "cannot map audio");
+    const float *samples = reinterpret_cast<const float *>(map.data);
+    audio_block_.assign(samples, samples + map.size / sizeof(float));
+    gst_buffer_unmap(buffer, &map);
+    audio_offset_ = 0;
+
+    /* Place the block by its timestamp when it strays more than a
+     * millisecond from where the samples so far end (a gap, or data from
+     * before `in`); otherwise keep the samples contiguous. */
+    const GstSegment *segment = gst_sample_get_segment(sample);
+    const GstClockTime pts = GST_BUFFER_PTS(buffer);
+    audio_block_start_ = static_cast<gint64>(audio_position_);
+    if (segment == nullptr || !GST_CLOCK_TIME_IS_VALID(pts)) return;
+    guint64 running = 0;
+    const int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, pts, &running);
+    if (sign == 0) return;
+    const gint64 start =
+        sign > 0 ? static_cast<gint64>(reelforge::time_to_samples(running, format_.rate))
+                 : -static_cast<gint64>(reelforge::time_to_samples(running, format_.rate));
+    const gint64 drift = start - static_cast<gint64>(audio_position_);
+    if (std::llabs(drift) * 1000 <= format_.rate) return;
+    if (drift > 0) {
+      audio_block_start_ = start;
+    } else {
+      /* Skip what lies before the current position. */
+      audio_offset_ =
+          std::min<std::size_t>(audio_block_.size(), static_cast<std::size_t>(-drift) * channels);
+    }
+  }
+
+  BufferPtr image_frame(guint64 j) {
+    const GstVideoInfo &info = still_info_;
+    const double q = clip_.frames > 1 ? static_cast<double>(j) / (clip_.frames - 1) : 0.0;
+    const Rect rect = motion_rect(clip_.spec.motion, q, info.width, info.height);
+    if (rect == last_rect_ && last_output_) return ref(last_output_.get());
+    BufferPtr out = new_frame_buffer(format_.video);
+    {
+      MappedFrame src(info, still_.get(), GST_MAP_READ);
+      MappedFrame dst(format_.video, out.get(), GST_MAP_WRITE);
+      fitter_.fit(src.get(), rect, clip_.spec.fit, dst.get());
+    }
+    last_rect_ = rect;
+    last_output_ = ref(out.get());
+    return out;
+  }
+
+  GstElement *make(const char *factory) {
+    GstElement *element = gst_element_factory_make(factory, nullptr);
+    if (element == nullptr)
+      fail(GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+           std::string("the ") + factory + " element is missing");
+    gst_bin_add(GST_BIN(pipeline_.get()), element);
+    return element;
+  }
+
+  GstElement *make_appsink(GstCaps *caps, guint max_buffers) {
+    GstElement *sink = make("appsink");
+    g_object_set(sink, "sync", FALSE, "max-buffers", max_buffers, "drop", FALSE,
+                 "enable-last-sample", FALSE, "caps", caps, nullptr);
+    return sink;
+  }
+
+  /* Waits for the clip's pipeline to preroll, watching for errors. */
+  void wait_preroll() {
+    const gint64 deadline = g_get_monotonic_time() + PREROLL_TIMEOUT / GST_USECOND;
+    while (true) {
+      if (stopping_) throw StopRequested{};
+      check_bus();
+      const GstStateChangeReturn ret =
+          gst_element_get_state(pipeline_.get(), nullptr, nullptr, 50 * GST_MSECOND);
+      if (ret == GST_STATE_CHANGE_SUCCESS || ret == GST_STATE_CHANGE_NO_PREROLL) return;
+      if (ret == GST_STATE_CHANGE_FAILURE) {
+        check_bus();
+        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "cannot be played");
+      }
+      if (g_get_monotonic_time() > deadline)
+        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "timed out while starting to decode");
+    }
+  }
+
+  static void on_pad_added(GstElement *, GstPad *pad, gpointer user_data) {
+    auto *source = static_cast<ClipSource *>(user_data);
+    REELFORGE_GUARD_VOID(source->self_, [&] { source->link_decoded_pad(pad); });
+  }
+
+  void link_decoded_pad(GstPad *pad) {
+    GstObjectPtr<GstStream> stream(gst_pad_get_stream(pad));
+    GstStreamType type =
+        stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
+    /* decodebin3 names its pads after the stream type */
+    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "video_"))
+      type = GST_STREAM_TYPE_VIDEO;
+    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "audio_"))
+      type = GST_STREAM_TYPE_AUDIO;
+    if (type == GST_STREAM_TYPE_UNKNOWN) {
+      /* decodebin (for stills) has no streams: go by the caps */
+      CapsPtr caps(gst_pad_get_current_caps(pad));
+      if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+      const GstStructure *s =
+          caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+      if (s && gst_structure_has_name(s, "video/x-raw")) type = GST_STREAM_TYPE_VIDEO;
+      if (s && gst_structure_has_name(s, "audio/x-raw")) type = GST_STREAM_TYPE_AUDIO;
+    }
+    /* Each decoded stream has its own streaming thread. */
+    std::lock_guard lock(pads_lock_);
+    GstElement *target = nullptr;
+    if ((type & GST_STREAM_TYPE_VIDEO) && video_head_ != nullptr) {
+      target = video_head_;
+      video_head_ = nullptr;
+    } else if ((type & GST_STREAM_TYPE_AUDIO) && audio_head_ != nullptr) {
+      target = audio_head_;
+      audio_head_ = nullptr;
+    }
+    if (target == nullptr) {
+      /* Streams we do not use (a second audio track, subtitles) go nowhere. */
+      GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+      g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
+      gst_bin_add(GST_BIN(pipeline_.get()), sink);
+      gst_element_sync_state_with_parent(sink);
+      target = sink;
+    }
+    GST_DEBUG_OBJECT(self_, "%s: %s pad %s", clip_.spec.describe().c_str(),
+                     gst_stream_type_get_name(type), GST_PAD_NAME(pad));
+    GstObjectPtr<GstPad> sink_pad(gst_element_get_static_pad(target, "sink"));
+    if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK)
+      GST_WARNING_OBJECT(self_, "%s: cannot link %s", clip_.spec.describe().c_str(),
+                         GST_PAD_NAME(pad));
+  }
+
+  void open_uri() {
+    const stitch::ClipSpec &spec = clip_.spec;
+    const std::string name = "stitchbin-clip-" + std::to_string(spec.index);
+    pipeline_ = reelforge::adopt_floating(gst_pipeline_new(name.c_str()));
+    GstElement *decode = make(URI_DECODER);
+    g_object_set(decode, "uri", spec.uri.c_str(), nullptr);
+    if (clip_.media.has_video) {
+      CapsPtr caps(gst_caps_from_string("video/x-raw"));
+      video_sink_ = make_appsink(caps.get(), 4);
+      video_head_ = video_sink_;
+    }
+    if (clip_.media.has_audio) {
+      GstElement *convert = make("audioconvert");
+      GstElement *resample = make("audioresample");
+      CapsPtr caps(gst_audio_info_to_caps(&format_.audio));
+      audio_sink_ = make_appsink(caps.get(), 0);
+      if (!gst_element_link_many(convert, resample, audio_sink_, nullptr))
+        fail(GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "cannot build the audio branch");
+      audio_head_ = convert;
+    }
+    g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
+    if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
+      check_bus();
+      fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, "cannot be opened");
+    }
+    wait_preroll();
+    if (spec.in_s > 0) {
+      if (!gst_element_seek_simple(
+              pipeline_.get(), GST_FORMAT_TIME,
+              static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+              reelforge::from_seconds(spec.in_s)))
+        fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SEEK, "cannot seek to \"in\"");
+      wait_preroll();
+    }
+    gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+  }
+
+  void open_image() {
+    const std::string &path = clip_.spec.image_path;
+    if (!g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR))
+      fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "file not found");
+    pipeline_ = reelforge::adopt_floating(gst_pipeline_new(nullptr));
+    GstElement *src = make("filesrc");
+    g_object_set(src, "location", path.c_str(), nullptr);
+    GstElement *decode = make("decodebin");
+    GstElement *convert = make("videoconvert");
+    CapsPtr caps(gst_caps_from_string("video/x-raw,format=BGRx"));
+    GstElement *sink = make_appsink(caps.get(), 1);
+    gst_element_link(src, decode);
+    gst_element_link(convert, sink);
+    video_head_ = convert;
+    g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
+    gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED);
+    wait_preroll();
+    SamplePtr sample(gst_app_sink_pull_preroll(GST_APP_SINK(sink)));
+    if (!sample || !gst_video_info_from_caps(&still_info_, gst_sample_get_caps(sample.get())))
+      fail(GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "cannot read the image");
+    still_ = ref(gst_sample_get_buffer(sample.get()));
+    sample.reset();
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+    pipeline_.reset();
+  }
+
+  GstStitchBin *self_;
+  const stitch::PlannedClip clip_;
+  const OutputFormat format_;
+  const std::atomic<bool> &stopping_;
+
+  std::mutex open_lock_;
+  bool opened_ = false;
+  std::exception_ptr open_error_;
+  GstObjectPtr<GstElement> pipeline_;
+  GstElement *video_sink_ = nullptr; /* owned by pipeline_ */
+  GstElement *audio_sink_ = nullptr;
+  std::mutex pads_lock_;
+  GstElement *video_head_ = nullptr; /* waiting for a decoded pad, under pads_lock_ */
+  GstElement *audio_head_ = nullptr;
+
+  /* video thread */
+  FrameFitter fitter_;
+  SamplePtr current_, pending_;
+  bool video_eos_ = false;
+  GstBuffer *last_source_ = nullptr; /* identity only, owned by current_ */
+  Rect last_rect_{};
+  BufferPtr last_output_;
+  BufferPtr black_;
+  BufferPtr still_; /* image: BGRx as decoded; card: output format */
+  GstVideoInfo still_info_{};
+
+  /* audio thread */
+  std::vector<float> audio_block_;
+  std::size_t audio_offset_ = 0; /* floats consumed from audio_block_ */
+  gint64 audio_block_start_ = 0; /* clip sample where the block starts */
+  guint64 audio_position_ = 0;   /* clip samples delivered */
+  bool audio_eos_ = false;
+};
+
+}  // namespace
+
+struct GstStitchBinPrivate {
+  Settings settings;                           /* under the object lock */
+  GstClockTime duration = GST_CLOCK_TIME_NONE; /* under the object lock */
+
+  GstElement *video_src = nullptr; /* appsrc, owned by the bin */
+  GstElement *audio_src = nullptr;
+
+  /* Running state, set up when starting and torn down when stopping. */
+  std::optional<stitch::Timeline> timeline;
+  OutputFormat format;
+  std::atomic<bool> stopping{false};
+  std::thread video_thread, audio_thread;
+
+  std::mutex lock; /* everything below */
+  std::condition_variable progress_cond;
+  std::vector<std::shared_ptr<ClipSource>> open_clips; /* indexed like the clips */
+  GstClockTime video_position = 0;
+  GstClockTime audio_position = 0;
+  bool video_running = false;
+  bool audio_running = false;
+};
+
+struct _GstStitchBin {
+  GstBin parent;
+  GstStitchBinPrivate *priv;
+};
+
+#define gst_stitch_bin_parent_class parent_class
+G_DEFINE_TYPE(GstStitchBin, gst_stitch_bin, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE(stitchbin, "stitchbin", GST_RANK_NONE, GST_TYPE_STITCH_BIN);
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
+    "video", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
+    "audio", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("audio/x-raw, format=F32LE, layout=interleaved, rate=" GST_AUDIO_RATE_RANGE
+                    ", channels=" GST_AUDIO_CHANNELS_RANGE));
+
+namespace {
+
+Settings settings_snapshot(GstStitchBin *self) {
+  GST_OBJECT_LOCK(self);
+  Settings settings = self->priv->settings;
+  GST_OBJECT_UNLOCK(self);
+  return settings;
+}
+
+/* Length and streams of a URI clip, from GstDiscoverer. */
+stitch::MediaInfo probe_uri(const stitch::ClipSpec &spec) {
+  if (g_str_has_prefix(spec.uri.c_str(), "file:")) {
+    reelforge::GCharPtr path(g_filename_from_uri(spec.uri.c_str(), nullptr, nullptr));
+    if (!path || !g_file_test(path.get(), G_FILE_TEST_IS_REGULAR))
+      throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+                         spec.describe() + ": file not found");
+  }
+  GError *raw_error = nullptr;
+  GstDiscoverer *raw = gst_discoverer_new(30 * GST_SECOND, &raw_error);
+  reelforge::GErrorPtr error(raw_error);
+  if (raw == nullptr)
+    throw ElementError(
+        GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        std::string("cannot create a discoverer: ") + (error ? error->message : "unknown error"));
+  reelforge::GObjectPtr<GstDiscoverer> discoverer(raw);
+  raw_error = nullptr;
+  reelforge::GObjectPtr<GstDiscovererInfo> info(
+      gst_discoverer_discover_uri(discoverer.get(), spec.uri.c_str(), &raw_error));
+  error.reset(raw_error);
+  if (!info || gst_discoverer_info_get_result(info.get()) != GST_DISCOVERER_OK)
+    throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+                       spec.describe() + ": cannot be read: " +
+                           (error ? error->message : "not a playable media file"));
+  stitch::MediaInfo media;
+  media.duration = gst_discoverer_info_get_duration(info.get());
+  GList *video = gst_discoverer_info_get_video_streams(info.get());
+  GList *audio = gst_discoverer_info_get_audio_streams(info.get());
+  media.has_video = video != nullptr;
+  media.has_audio = audio != nullptr;
+  gst_discoverer_stream_info_list_free(video);
+  gst_discoverer_stream_info_list_free(audio);
+  if (!media.has_video && !media.has_audio)
+    throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+                       spec.describe() + ": has neither video nor audio");
+  return media;
+}
+
+void post_clip_message(GstStitchBin *self, const stitch::Timeline &timeline,
+                       const stitch::PlannedClip &clip, const char *state) {
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  const GstClockTime start = timeline.frame_time(clip.start_frame);
+  GstStructure *s = reelforge::new_analysis_structure(
+      "stitchbin-clip", segment, start, timeline.frame_time(clip.end_frame()) - start);
+  const std::string source = clip.spec.kind == stitch::SourceKind::kUri     ? clip.spec.uri
+                             : clip.spec.kind == stitch::SourceKind::kImage ? clip.spec.image_path
+                                                                            : clip.spec.card.text;
+  gst_structure_set(s, "index", G_TYPE_UINT, static_cast<guint>(clip.spec.index), "source",
+                    G_TYPE_STRING, source.c_str(), "state", G_TYPE_STRING, state, nullptr);
+  reelforge::post_element_message(GST_ELEMENT(self), s);
+}
+
+/* The clip at index, opened if this is the first stream to need it. */
+std::shared_ptr<ClipSource> acquire_clip(GstStitchBin *self, std::size_t index) {
+  GstStitchBinPrivate *priv = self->priv;
+  std::shared_ptr<ClipSource> clip;
+  bool created = false;
+  {
+    std::lock_guard lock(priv->lock);
+    auto &slot = priv->open_clips.at(index);
+    if (!slot) {
+      slot = std::make_shared<ClipSource>(self, priv->timeline->clips[index], priv->format,
+                                          priv->stopping);
+      created = true;
+    }
+    clip = slot;
+  }
+  if (created) {
+    GST_DEBUG_OBJECT(self, "opening %s", clip->clip().spec.describe().c_str());
+    post_clip_message(self, *priv->timeline, clip->clip(), "opened");
+  }
+  clip->open();
+  return clip;
+}
+
+/* Closes the clips every running stream is done with. Called with
+ * priv->lock held; returns them so they are closed without it. */
+std::vector<std::shared_ptr<ClipSource>> take_finished_clips(GstStitchBinPrivate *priv) {
+  std::vector<std::shared_ptr<ClipSource>> finished;
+  for (auto &slot : priv->open_clips) {
+    if (!slot) continue;
+    if ((slot->video_released || !priv->video_running) &&
+        (slot->audio_released || !priv->audio_running))
+      finished.push_back(std::move(slot));
+  }
+  return finished;
+}
+
+void close_clips(GstStitchBin *self, std::vector<std::shared_ptr<ClipSource>> clips) {
+  for (auto &clip : clips) {
+    GST_DEBUG_OBJECT(self, "closing %s", clip->clip().spec.describe().c_str());
+    clip->close();
+    post_clip_message(self, *self->priv->timeline, clip->clip(), "closed");
+  }
+}
+
+void release_clip(GstStitchBin *self, StreamKind kind, std::size_t index) {
+  GstStitchBinPrivate *priv = self->priv;
+  std::vector<std::shared_ptr<ClipSource>> finished;
+  {
+    std::lock_guard lock(priv->lock);
+    auto &slot = priv->open_clips.at(index);
+    if (!slot) return;
+    (kind == StreamKind::kVideo ? slot->video_released : slot->audio_released) = true;
+    finished = take_finished_clips(priv);
+  }
+  close_clips(self, std::move(finished));
+}
+
+/* Records how far a stream has got and waits while it is more than
+ * MAX_STREAM_LEAD ahead of the other one. */
+void pace(GstStitchBin *self, StreamKind kind, GstClockTime position) {
+  GstStitchBinPrivate *priv = self->priv;
+  std::unique_lock lock(priv->lock);
+  const bool video = kind == StreamKind::kVideo;
+  (video ? priv->video_position : priv->audio_position) = position;
+  priv->progress_cond.notify_all();
+  priv->progress_cond.wait(lock, [&] {
+    const bool other_running = video ? priv->audio_running : priv->video_running;
+    const GstClockTime other = video ? priv->audio_position : priv->video_position;
+    return priv->stopping || !other_running || position <= other + MAX_STREAM_LEAD;
+  });
+  if (priv->stopping) throw StopRequested{};
+}
+
+/* Which clips a stream holds open: those from `first` on whose window
+ * (OPEN_AHEAD before their start to their end) contains position. */
+class ClipWindow {
+ public:
+  ClipWindow(GstStitchBin *self, StreamKind kind) : self_(self), kind_(kind) {}
+
+  /* Opens and releases clips for output time t; returns the indices of
+   * the clips that cover t (one, or two in a transition). */
+  std::vector<std::size_t> advance(GstClockTime t) {
+    const stitch::Timeline &timeline = *self_->priv->timeline;
+    while (first_ < timeline.clips.size() &&
+           timeline.frame_time(timeline.clips[first_].end_frame()) <= t) {
+      if (first_ < acquired_) {
+        release_clip(self_, kind_, first_);
+        clips_[first_].reset(); /* its last frame goes with it */
+      }
+      ++first_;
+    }
+    while (acquired_ < timeline.clips.size() &&
+           timeline.frame_time(timeline.clips[acquired_].start_frame) <= t + OPEN_AHEAD) {
+      clips_.push_back(acquire_clip(self_, acquired_));
+      ++acquired_;
+    }
+    std::vector<std::size_t> active;
+    for (std::size_t i = first_; i < acquired_; ++i)
+      if (timeline.frame_time(timeline.clips[i].start_frame) <= t &&
+          t < timeline.frame_time(timeline.clips[i].end_frame()))
+        active.push_back(i);
+    return active;
+  }
+
+  ClipSource &clip(std::size_t index) { return *clips_.at(index); }
+
+  /* Releases everything still held (at the end, or when stopping). */
+  void release_all() {
+    for (std::size_t i = first_; i < acquired_; ++i) release_clip(self_, kind_, i);
+    first_ = acquired_;
+    clips_.clear();
+  }
+
+ private:
+  GstStitchBin *self_;
+  StreamKind kind_;
+  std::size_t first_ = 0;                          /* clips before it are released */
+  std::size_t acquired_ = 0;                       /* clips before it were acquired */
+  std::vector<std::shared_ptr<ClipSource>> clips_; /* by index from 0 */
+};
+
+void push(GstStitchBin *self, GstElement *appsrc, BufferPtr buffer) {
+  const GstFlowReturn ret = gst_app_src_push_buffer(GST_APP_SRC(appsrc), buffer.release());
+  if (ret == GST_FLOW_FLUSHING) throw StopRequested{};
+  if (ret != GST_FLOW_OK)
+    throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                       std::string("cannot push output: ") + gst_flow_get_name(ret));
+  (void)self;
+}
+
+void video_loop(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  const stitch::Timeline &timeline = *priv->timeline;
+  const GstVideoInfo &info = priv->format.video;
+  ClipWindow window(self, StreamKind::kVideo);
+  try {
+    for (guint64 n = 0; n < timeline.total_frames; ++n) {
+      const GstClockTime t = timeline.frame_time(n);
+      pace(self, StreamKind::kVideo, t);
+      const std::vector<std::size_t> active = window.advance(t);
+      if (active.empty())
+        throw std::logic_error("no clip covers output frame " + std::to_string(n));
+      BufferPtr out;
+      const stitch::PlannedClip &first = timeline.clips[active.front()];
+      if (active.size() == 1) {
+        BufferPtr frame = window.clip(active.front()).video_frame(n - first.start_frame);
+        out.reset(gst_buffer_copy(frame.get())); /* shares the memory, owns the metadata */
+      } else {
+        const stitch::PlannedClip &next = timeline.clips[active.back()];
+        BufferPtr a = window.clip(active.front()).video_frame(n - first.start_frame);
+        BufferPtr b = window.clip(active.back()).video_frame(n - next.start_frame);
+        out = new_frame_buffer(info);
+        MappedFrame fa(info, a.get(), GST_MAP_READ);
+        MappedFrame fb(info, b.get(), GST_MAP_READ);
+        MappedFrame fo(info, out.get(), GST_MAP_WRITE);
+        stitch::render_transition(
+            first.spec.transition,
+            stitch::transition_progress(n - next.start_frame, next.overlap_in), fa.get(), fb.get(),
+            fo.get());
+      }
+      GST_BUFFER_PTS(out.get()) = t;
+      GST_BUFFER_DTS(out.get()) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DURATION(out.get()) = timeline.frame_time(n + 1) - t;
+      GST_BUFFER_OFFSET(out.get()) = n;
+      if (n == 0) GST_BUFFER_FLAG_SET(out.get(), GST_BUFFER_FLAG_DISCONT);
+      push(self, priv->video_src, std::move(out));
+    }
+    window.release_all();
+    gst_app_src_end_of_stream(GST_APP_SRC(priv->video_src));
+  } catch (const StopRequested &) {
+    GST_DEBUG_OBJECT(self, "video thread stopped");
+    window.release_all();
+  }
+}
+
+/* Equal-power gain of a clip at its sample s (of length samples) with
+ * fades of fade_in and fade_out samples at its ends. */
+float clip_gain(guint64 s, guint64 length, guint64 fade_in, guint64 fade_out) {
+  double gain = 1.0;
+  if (s < fade_in) gain *= std::sin((s + 0.5) / fade_in * G_PI / 2);
+  if (fade_out > 0 && s + fade_out >= length) {
+    const guint64 into = s - (length - fade_out);
+    gain *= std::cos((into + 0.5) / fade_out * G_PI / 2);
+  }
+  return static_cast<float>(gain);
+}
+
+void audio_loop(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  const stitch::Timeline &timeline = *priv->timeline;
+  const gint rate = priv->format.rate, channels = priv->format.channels;
+  const auto sample_of_frame = [&](guint64 frame) {
+    return reelforge::time_to_samples(timeline.frame_time(frame), rate);
+  };
+  const guint64 total = sample_of_frame(timeline.total_frames);
+  const guint64 block = std::max(1, rate / AUDIO_BLOCKS_PER_SECOND);
+  ClipWindow window(self, StreamKind::kAudio);
+  std::vector<float> scratch;
+  try {
+    for (guint64 s0 = 0; s0 < total; s0 += block) {
+      const guint64 n = std::min(block, total - s0);
+      const GstClockTime t = reelforge::samples_to_time(s0, rate);
+      pace(self, StreamKind::kAudio, t);
+      /* Every clip overlapping the block, not only those covering s0. */
+      std::vector<std::size_t> active = window.advance(t);
+      const GstClockTime block_end = reelforge::samples_to_time(s0 + n, rate);
+      if (!active.empty()) {
+        const std::size_t after = active.back() + 1;
+        if (after < timeline.clips.size() &&
+            timeline.frame_time(timeline.clips[after].start_frame) < block_end)
+          active.push_back(after);
+      }
+      BufferPtr out(gst_buffer_new_allocate(nullptr, n * channels * sizeof(float), nullptr));
+      GstMapInfo map;
+      gst_buffer_map(out.get(), &map, GST_MAP_WRITE);
+      float *mix = reinterpret_cast<float *>(map.data);
+      std::fill(mix, mix + n * channels, 0.0f);
+      for (std::size_t index : active) {
+        const stitch::PlannedClip &clip = timeline.clips[index];
+        const guint64 start = sample_of_frame(clip.start_frame);
+        const guint64 end = sample_of_frame(clip.end_frame());
+        const guint64 from = std::max(s0, start), to = std::min(s0 + n, end);
+        if (from >= to) continue;
+        const guint64 fade_in = sample_of_frame(clip.start_frame + clip.overlap_in) - start;
+        const guint64 fade_out =
+            clip.overlap_out ? end - sample_of_frame(clip.end_frame() - clip.overlap_out) : 0;
+        scratch.resize((to - from) * channels);
+        window.clip(index).read_audio(scratch.data(), to - from);
+        for (guint64 s = from; s < to; ++s) {
+          const float gain = clip_gain(s - start, end - start, fade_in, fade_out);
+          for (gint c = 0; c < channels; ++c)
+            mix[(s - s0) * channels + c] += gain * scratch[(s - from) * channels + c];
+        }
+      }
+      gst_buffer_unmap(out.get(), &map);
+      GST_BUFFER_PTS(out.get()) = t;
+      GST_BUFFER_DURATION(out.get()) = block_end - t;
+      GST_BUFFER_OFFSET(out.get()) = s0;
+      GST_BUFFER_OFFSET_END(out.get()) = s0 + n;
+      if (s0 == 0) GST_BUFFER_FLAG_SET(out.get(), GST_BUFFER_FLAG_DISCONT);
+      push(self, priv->audio_src, std::move(out));
+    }
+    window.release_all();
+    gst_app_src_end_of_stream(GST_APP_SRC(priv->audio_src));
+  } catch (const StopRequested &) {
+    GST_DEBUG_OBJECT(self, "audio thread stopped");
+    window.release_all();
+  }
+}
+
+/* Runs a stream's loop; an error stops that stream and is posted. */
+void run_stream(GstStitchBin *self, StreamKind kind) {
+  REELFORGE_GUARD_VOID(self, [&] {
+    if (kind == StreamKind::kVideo)
+      video_loop(self);
+    else
+      audio_loop(self);
+  });
+  GstStitchBinPrivate *priv = self->priv;
+  std::vector<std::shared_ptr<ClipSource>> finished;
+  {
+    std::lock_guard lock(priv->lock);
+    (kind == StreamKind::kVideo ? priv->video_running : priv->audio_running) = false;
+    priv->progress_cond.notify_all();
+    finished = take_finished_clips(priv);
+  }
+  REELFORGE_GUARD_VOID(self, [&] { close_clips(self, std::move(finished)); });
+}
+
+stitch::Timeline plan(GstStitchBin *self, const Settings &settings) {
+  (void)self;
+  return stitch::plan_timeline(stitch::parse_clips(settings.clips), settings.fps_n, settings.fps_d,
+                               probe_uri);
+}
+
+void start(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  const Settings settings = settings_snapshot(self);
+  stitch::Timeline timeline;
+  try {
+    timeline = plan(self, settings);
+  } catch (const ElementError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, e.what());
+  }
+  GST_INFO_OBJECT(self, "%zu clips, %" G_GUINT64_FORMAT " frames, %" GST_TIME_FORMAT,
+                  timeline.clips.size(), timeline.total_frames, GST_TIME_ARGS(timeline.duration()));
+
+  OutputFormat &format = priv->format;
+  gst_video_info_set_format(&format.video, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
+  GST_VIDEO_INFO_FPS_N(&format.video) = settings.fps_n;
+  GST_VIDEO_INFO_FPS_D(&format.video) = settings.fps_d;
+  format.fps_n = settings.fps_n;
+  format.fps_d = settings.fps_d;
+  format.rate = settings.audio_rate;
+  format.channels = settings.audio_channels;
+  gst_audio_info_set_format(&format.audio, GST_AUDIO_FORMAT_F32LE, settings.audio_rate,
+                            settings.audio_channels, nullptr);
+
+  CapsPtr video_caps(gst_video_info_to_caps(&format.video));
+  CapsPtr audio_caps(gst_audio_info_to_caps(&format.audio));
+  const GstClockTime duration = timeline.duration();
+  const guint64 frame_bytes = GST_VIDEO_INFO_SIZE(&format.video);
+  g_object_set(priv->video_src, "caps", video_caps.get(), "duration", duration, "max-bytes",
+               frame_bytes * 4, nullptr);
+  g_object_set(priv->audio_src, "caps", audio_caps.get(), "duration", duration, "max-bytes",
+               static_cast<guint64>(settings.audio_rate / 5) * settings.audio_channels * 4,
+               nullptr);
+
+  GST_OBJECT_LOCK(self);
+  priv->duration = duration;
+  GST_OBJECT_UNLOCK(self);
+
+  priv->timeline = std::move(timeline);
+  priv->stopping = false;
+  std::lock_guard lock(priv->lock);
+  priv->open_clips.clear();
+  priv->open_clips.resize(priv->timeline->clips.size());
+  priv->video_position = priv->audio_position = 0;
+}
+
+void start_threads(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  {
+    std::lock_guard lock(priv->lock);
+    priv->video_running = priv->audio_running = true;
+  }
+  priv->video_thread = std::thread(run_stream, self, StreamKind::kVideo);
+  priv->audio_thread = std::thread(run_stream, self, StreamKind::kAudio);
+}
+
+/* Makes the threads give up: clips stop waiting, pace() wakes up. */
+void request_stop(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  std::lock_guard lock(priv->lock);
+  priv->stopping = true;
+  priv->progress_cond.notify_all();
+}
+
+void join_threads(GstStitchBin *self) {
+  GstStitchBinPrivate *priv = self->priv;
+  if (priv->video_thread.joinable()) priv->video_thread.join();
+  if (priv->audio_thread.joinable()) priv->audio_thread.join();
+  std::vector<std::shared_ptr<ClipSource>> left;
+  {
+    std::lock_guard lock(priv->lock);
+    for (auto &slot : priv->open_clips)
+      if (slot) left.push_back(std::move(slot));
+  }
+  if (priv->timeline) close_clips(self, std::move(left));
+}
+
+}  // namespace
+
+static void gst_stitch_bin_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec) {
+  GstStitchBin *self = GST_STITCH_BIN(object);
+  GST_OBJECT_LOCK(self);
+  Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_CLIPS: {
+      const gchar *text = g_value_get_string(value);
+      settings.clips = text ? text : DEFAULT_CLIPS;
+      self->priv->duration = GST_CLOCK_TIME_NONE;
+      break;
+    }
+    case PROP_WIDTH:
+      settings.width = g_value_get_int(value);
+      break;
+    case PROP_HEIGHT:
+      settings.height = g_value_get_int(value);
+      break;
+    case PROP_FRAMERATE:
+      settings.fps_n = gst_value_get_fraction_numerator(value);
+      settings.fps_d = gst_value_get_fraction_denominator(value);
+      self->priv->duration = GST_CLOCK_TIME_NONE;
+      break;
+    case PROP_AUDIO_RATE:
+      settings.audio_rate = g_value_get_int(value);
+      break;
+    case PROP_AUDIO_CHANNELS:
+      settings.audio_channels = g_value_get_int(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+/* The total length when every clip's length is written in the JSON, so
+ * the property is useful before the element starts. */
+static GstClockTime duration_without_probing(const Settings &settings) {
+  try {
+    std::vector<stitch::ClipSpec> clips = stitch::parse_clips(settings.clips);
+    if (clips.empty() || !stitch::durations_known(clips)) return GST_CLOCK_TIME_NONE;
+    return stitch::plan_timeline(std::move(clips), settings.fps_n, settings.fps_d,
+                                 [](const stitch::ClipSpec &) { return stitch::MediaInfo{}; })
+        .duration();
+  } catch (const std::exception &) {
+    return GST_CLOCK_TIME_NONE;
+  }
+}
+
+static void gst_stitch_bin_get_property(GObject *object, guint prop_id, GValue *value,
+                                        GParamSpec *pspec) {
+  GstStitchBin *self = GST_STITCH_BIN(object);
+  if (prop_id == PROP_DURATION) {
+    GST_OBJECT_LOCK(self);
+    GstClockTime duration = self->priv->duration;
+    const Settings settings = self->priv->settings;
+    GST_OBJECT_UNLOCK(self);
+    if (!GST_CLOCK_TIME_IS_VALID(duration)) duration = duration_without_probing(settings);
+    g_value_set_uint64(value, duration);
+    return;
+  }
+  GST_OBJECT_LOCK(self);
+  const Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_CLIPS:
+      g_value_set_string(value, settings.clips.c_str());
+      break;
+    case PROP_WIDTH:
+      g_value_set_int(value, settings.width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_int(value, settings.height);
+      break;
+    case PROP_FRAMERATE:
+      gst_value_set_fraction(value, settings.fps_n, settings.fps_d);
+      break;
+    case PROP_AUDIO_RATE:
+      g_value_set_int(value, settings.audio_rate);
+      break;
+    case PROP_AUDIO_CHANNELS:
+      g_value_set_int(value, settings.audio_channels);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static GstStateChangeReturn gst_stitch_bin_change_state(GstElement *element,
+                                                        GstStateChange transition) {
+  GstStitchBin *self = GST_STITCH_BIN(element);
+  return REELFORGE_GUARD(self, GST_STATE_CHANGE_FAILURE, [&] {
+    switch (transition) {
+      case GST_STATE_CHANGE_READY_TO_PAUSED:
+        start(self);
+        break;
+      case GST_STATE_CHANGE_PAUSED_TO_READY:
+        request_stop(self);
+        break;
+      default:
+        break;
+    }
+    const GstStateChangeReturn ret =
+        GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+    switch (transition) {
+      case GST_STATE_CHANGE_READY_TO_PAUSED:
+        if (ret != GST_STATE_CHANGE_FAILURE) start_threads(self);
+        break;
+      case GST_STATE_CHANGE_PAUSED_TO_READY:
+        join_threads(self);
+        self->priv->timeline.reset();
+        break;
+      default:
+        break;
+    }
+    return ret;
+  });
+}
+
+static void gst_stitch_bin_finalize(GObject *object) {
+  GstStitchBin *self = GST_STITCH_BIN(object);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static GstElement *add_output(GstStitchBin *self, const char *name) {
+  GstElement *appsrc = gst_element_factory_make("appsrc", (std::string(name) + "-src").c_str());
+  g_object_set(appsrc, "format", GST_FORMAT_TIME, "is-live", FALSE, "block", TRUE, "stream-type",
+               GST_APP_STREAM_TYPE_STREAM, "max-buffers", G_GUINT64_CONSTANT(0), nullptr);
+  gst_bin_add(GST_BIN(self), appsrc);
+  GstObjectPtr<GstPad> target(gst_element_get_static_pad(appsrc, "src"));
+  GstPadTemplate *templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
+  GstPad *ghost = gst_ghost_pad_new_from_template(name, target.get(), templ);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(GST_ELEMENT(self), ghost);
+  return appsrc;
+}
+
+static void gst_stitch_bin_init(GstStitchBin *self) {
+  self->priv = new GstStitchBinPrivate();
+  self->priv->video_src = add_output(self, "video");
+  self->priv->audio_src = add_output(self, "audio");
+}
+
+static void gst_stitch_bin_class_init(GstStitchBinClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+
+  gobject_class->set_property = gst_stitch_bin_set_property;
+  gobject_class->get_property = gst_stitch_bin_get_property;
+  gobject_class->finalize = gst_stitch_bin_finalize;
+
+  constexpr auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                  GST_PARAM_MUTABLE_READY);
+
+  /**
+   * GstStitchBin:clips:
+   *
+   * The clips, in order, as a JSON array (see the element's description
+   * for the fields; times are in seconds).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_CLIPS,
+      g_param_spec_string("clips", "Clips",
+                          "JSON array of clips: {uri|image|card, in, out, duration (s), fit, "
+                          "motion, transition: {type, duration (s)}}",
+                          DEFAULT_CLIPS, flags));
+  /**
+   * GstStitchBin:width:
+   *
+   * Width of the output video, in pixels (even).
+   */
+  g_object_class_install_property(gobject_class, PROP_WIDTH,
+                                  g_param_spec_int("width", "Width", "Output width in pixels", 16,
+                                                   MAX_DIMENSION, DEFAULT_WIDTH, flags));
+  /**
+   * GstStitchBin:height:
+   *
+   * Height of the output video, in pixels (even).
+   */
+  g_object_class_install_property(gobject_class, PROP_HEIGHT,
+                                  g_param_spec_int("height", "Height", "Output height in pixels",
+                                                   16, MAX_DIMENSION, DEFAULT_HEIGHT, flags));
+  /**
+   * GstStitchBin:framerate:
+   *
+   * Frame rate of the output video, in frames per second.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMERATE,
+      gst_param_spec_fraction("framerate", "Frame rate", "Output frame rate (frames per second)", 1,
+                              1, 240, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, flags));
+  /**
+   * GstStitchBin:audio-rate:
+   *
+   * Sample rate of the output audio, in Hz.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_AUDIO_RATE,
+      g_param_spec_int("audio-rate", "Audio rate", "Output sample rate in Hz", 8000, 192000,
+                       DEFAULT_AUDIO_RATE, flags));
+  /**
+   * GstStitchBin:audio-channels:
+   *
+   * Channels of the output audio.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_AUDIO_CHANNELS,
+      g_param_spec_int("audio-channels", "Audio channels", "Output audio channels", 1, 8,
+                       DEFAULT_AUDIO_CHANNELS, flags));
+  /**
+   * GstStitchBin:duration:
+   *
+   * Total length of the output in nanoseconds: the clips' frames minus the
+   * transitions' overlaps. Known once the element has started, or before
+   * if every clip has a "duration" or an "out"; GST_CLOCK_TIME_NONE
+   * otherwise.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_DURATION,
+      g_param_spec_uint64("duration", "Duration", "Total output length in nanoseconds", 0,
+                          G_MAXUINT64, GST_CLOCK_TIME_NONE,
+                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  element_class->change_state = gst_stitch_bin_change_state;
+  gst_element_class_add_static_pad_template(element_class, &video_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Clip stitcher", "Generic/Bin/Source",
+      "Joins video files, stills and title cards into one continuous video and audio stream "
+      "with transitions",
+      "Reelforge <https://reelforge.invalid/>");
+  GST_DEBUG_CATEGORY_INIT(gst_stitch_bin_debug, "stitchbin", 0, "Clip stitcher");
+}
