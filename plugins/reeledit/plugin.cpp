@@ -10,9 +10,11 @@
 
 #include <gst/gst.h>
 
+#include "gstaudioducker.h"
+
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
-  (void)plugin;
+  ret |= GST_ELEMENT_REGISTER(audioducker, plugin);
   return ret;
 }
 
