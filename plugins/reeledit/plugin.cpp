@@ -11,10 +11,12 @@
 #include <gst/gst.h>
 
 #include "gstaudioducker.h"
+#include "gstloudnorm.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(audioducker, plugin);
+  ret |= GST_ELEMENT_REGISTER(loudnorm, plugin);
   return ret;
 }
 
