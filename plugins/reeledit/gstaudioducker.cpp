@@ -654,7 +654,8 @@ static GstStateChangeReturn gst_audio_ducker_change_state(GstElement *element,
      * passes through. */
     GST_INFO_OBJECT(self, "sidechain not linked: passing the music through");
     GstPad *pad = GST_PAD(self->sidechain_pad);
-    reelforge::GCharPtr stream_id(gst_pad_create_stream_id(pad, element, "unlinked-sidechain"));
+    /* gst_pad_create_stream_id() is for source pads of one-input elements. */
+    reelforge::GCharPtr stream_id(g_strdup_printf("audioducker-%p/unlinked-sidechain", self));
     gst_pad_send_event(pad, gst_event_new_stream_start(stream_id.get()));
     GstSegment segment;
     gst_segment_init(&segment, GST_FORMAT_TIME);
