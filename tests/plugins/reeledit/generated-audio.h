@@ -55,6 +55,14 @@ inline Signal noise(double amplitude) {
   };
 }
 
+/* noise() squashed by a soft clipper, like a heavily mastered mix: peaks
+ * stay under amplitude and the crest factor is about 5 dB. */
+inline Signal dense_noise(double amplitude) {
+  return [n = noise(0.5), amplitude](guint64 frame, guint channel) {
+    return amplitude * std::tanh(4.0 * n(frame, channel));
+  };
+}
+
 /* piecewise({{end_frame, signal}, ...}): each signal up to its end frame. */
 inline Signal piecewise(std::vector<std::pair<guint64, Signal>> pieces) {
   return [pieces = std::move(pieces)](guint64 frame, guint channel) {
