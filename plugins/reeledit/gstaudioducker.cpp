@@ -139,6 +139,19 @@ class SidechainLevel {
  public:
   void reset() { *this = SidechainLevel{}; }
 
+  /* After a flush: the analysis starts again, the caps stay. */
+  void flush() {
+    const GstAudioInfo info = info_;
+    const bool have_info = have_info_;
+    const gint window_frames = window_frames_;
+    const gdouble threshold_ms = threshold_ms_;
+    reset();
+    info_ = info;
+    have_info_ = have_info;
+    window_frames_ = window_frames;
+    threshold_ms_ = threshold_ms;
+  }
+
   void configure(const GstAudioInfo &info, gdouble threshold_db) {
     if (have_info_ && (GST_AUDIO_INFO_RATE(&info) != GST_AUDIO_INFO_RATE(&info_) ||
                        GST_AUDIO_INFO_CHANNELS(&info) != GST_AUDIO_INFO_CHANNELS(&info_)))
@@ -565,6 +578,24 @@ static gboolean gst_audio_ducker_stop(GstAggregator *agg) {
   });
 }
 
+static GstFlowReturn gst_audio_ducker_flush(GstAggregator *agg) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
+    /* A seek: the sidechain's level and the gain start afresh (no message
+     * for a ducked stretch cut short by the flush). */
+    with_state(self, [&](State &state) {
+      state.sidechain.flush();
+      state.sidechain_eos = false;
+      state.gain_db = 0.0;
+      state.ducking = false;
+      state.duck_start = GST_CLOCK_TIME_NONE;
+      state.music_position = GST_CLOCK_TIME_NONE;
+    });
+    auto *parent_class = GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class);
+    return parent_class->flush != nullptr ? parent_class->flush(agg) : GST_FLOW_OK;
+  });
+}
+
 static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean timeout) {
   auto *self = GST_AUDIO_DUCKER(agg);
   return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
@@ -747,6 +778,7 @@ static void gst_audio_ducker_class_init(GstAudioDuckerClass *klass) {
   agg_class->start = GST_DEBUG_FUNCPTR(gst_audio_ducker_start);
   agg_class->stop = GST_DEBUG_FUNCPTR(gst_audio_ducker_stop);
   agg_class->aggregate = GST_DEBUG_FUNCPTR(gst_audio_ducker_aggregate);
+  agg_class->flush = GST_DEBUG_FUNCPTR(gst_audio_ducker_flush);
   agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_audio_ducker_sink_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_audio_ducker_sink_query);
   agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_audio_ducker_update_src_caps);
