@@ -18,8 +18,10 @@
  * through a smoothing filter whose time constant is a third of the lookahead
  * (at least 100 ms), so a change in the programme is mostly followed by the
  * time it reaches the output. The gain starts at its first estimate (no fade
- * in) and stays within -60..+30 dB; while nothing louder than -70 LUFS has
- * been measured it holds. The result is a slowly varying gain that keeps the
+ * in) when that estimate exists before the first sample goes out (a
+ * lookahead of 400 ms, one BS.1770 block, or more), and glides from 0 dB
+ * otherwise; it stays within -60..+30 dB, and holds while nothing louder than
+ * -70 LUFS has been measured. The result is a slowly varying gain that keeps the
  * programme's own dynamics; for a stream shorter than the lookahead it is one
  * constant gain computed over the whole stream, as a two-pass normaliser
  * would. A programme whose loudness changes a lot after its first seconds
@@ -304,6 +306,9 @@ struct State {
   guint64 held_first = 0; /* index in held of the first frame still held, in samples */
   bool gain_valid = false;
   gdouble gain_db = 0.0;
+  /* Whether frames went out before the first loudness estimate (a lookahead
+   * under 400 ms, or a silent start): the gain then glides to it. */
+  bool released_any = false;
   /* Output timeline: frames counted from base, the PTS of the first input
    * buffer after start, a drain or a flush. */
   bool timeline_started = false;
@@ -365,6 +370,7 @@ void reset_state(State &state, const Settings &settings) {
   state.output_meter.reset();
   state.gain_valid = false;
   state.gain_db = 0.0;
+  state.released_any = false;
   reset_timeline(state);
   gst_segment_init(&state.segment, GST_FORMAT_TIME);
   state.first_output = GST_CLOCK_TIME_NONE;
@@ -439,10 +445,11 @@ void release_frames(GstLoudnorm *self, State &state, guint64 n) {
     desired = std::clamp(state.settings.target - integrated, -MAX_CUT_DB, MAX_BOOST_DB);
     if (!state.gain_valid) {
       state.gain_valid = true;
-      state.gain_db = desired;
+      if (!state.released_any) state.gain_db = desired;
       GST_DEBUG_OBJECT(self, "first estimate %.2f LUFS: gain %.2f dB", integrated, desired);
     }
   }
+  state.released_any = true;
   state.scratch.resize(n * channels);
   const gfloat *in = state.held.data() + state.held_first;
   for (guint64 i = 0; i < n; ++i) {
@@ -484,6 +491,7 @@ void configure(GstLoudnorm *self, State &state, const GstAudioInfo &info) {
         make_meter(info, EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
     state.gain_valid = false;
     state.gain_db = 0.0;
+    state.released_any = false;
   }
   state.info = info;
   state.have_info = true;

@@ -177,6 +177,31 @@ TEST(Loudnorm, LongQuietIntroThenLoud) {
   expect_same_timeline(r);
 }
 
+/* With a lookahead shorter than one 400 ms block the first samples go out
+ * before any estimate: the gain glides up from 0 dB instead of jumping, and
+ * the programme still ends near the target. */
+TEST(Loudnorm, ShortLookaheadGlidesToTarget) {
+  NormRun r;
+  run_loudnorm(r, sine(sine_amplitude_for(-30.0), 1000, kRate), 8.0, "lookahead=200000000");
+  const double integrated = get_double(r.summary, "integrated");
+  std::printf("%s: input %.2f LUFS -> output %.2f LUFS, true peak %.2f dBTP\n",
+              ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+              get_double(r.report, "input-integrated"), integrated,
+              get_double(r.summary, "true-peak"));
+  EXPECT_NEAR(integrated, -14.0, 1.0);
+  expect_same_timeline(r);
+  /* The first 100 ms are not boosted (no estimate yet)... */
+  EXPECT_NEAR(r.output.rms_db(0, kRate / 10), -33.0, 0.5);
+  /* ...and the gain rises without a step (a jump to the estimate would be
+   * +16 dB at once; the 100 ms glide starts at 1.6 dB per 10 ms). */
+  for (guint64 f = kRate / 100; f + kRate / 100 <= 2 * kRate; f += kRate / 100) {
+    ASSERT_LT(r.output.rms_db(f, f + kRate / 100) - r.output.rms_db(f - kRate / 100, f), 2.0)
+        << "at frame " << f;
+  }
+  /* After a second it is there. */
+  EXPECT_NEAR(r.output.rms_db(2 * kRate, 8 * kRate), -14.0 - 3.01, 0.3);
+}
+
 class LoudnormTargets : public ::testing::TestWithParam<double> {};
 
 TEST_P(LoudnormTargets, ToneReachesTarget) {
