@@ -13,6 +13,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -209,6 +210,71 @@ TEST(AudioDucker, S16MusicWithSidechainAtAnotherRate) {
   ASSERT_EQ(messages.size(), 2u);
   /* The sidechain's 10 ms windows at 44.1 kHz start on its own samples. */
   EXPECT_NEAR(static_cast<double>(get_uint64(messages[0], "timestamp")), 1e9, 1e7);
+}
+
+/* A flushing seek starts the analysis afresh. The sidechain ticks (20 ms
+ * of tone around every second): prerolling ducks the music under the tick
+ * at 0 (attack and release 0); after a seek to 2.5 s the music is untouched
+ * from its first sample until the tick at 3 s ducks it again, on time. */
+TEST(AudioDucker, FlushingSeekStartsAfresh) {
+  auto pipeline = parse_pipeline(
+      "audiotestsrc freq=440 volume=0.5 samplesperbuffer=960 num-buffers=200 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! audioducker name=d attack=0 release=0 ! "
+      "fakesink name=out sync=false "
+      "audiotestsrc wave=ticks freq=1000 sine-periods-per-tick=20 volume=0.5 "
+      "samplesperbuffer=480 num-buffers=1000 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=1 ! d.sidechain");
+  ASSERT_TRUE(pipeline);
+  CapturedAudio output;
+  attach_capture(pipeline.get(), "out", output);
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  const GstClockTime seek_to = 2500 * GST_MSECOND;
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline.get(), GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek_to));
+  const PipelineRun run = run_pipeline(pipeline.get());
+  ASSERT_TRUE(run.reached_eos) << run.error;
+
+  /* Skip what was output before the seek (the ducked preroll). */
+  guint64 first = 0;
+  size_t index = 0;
+  while (index < output.times.size() && output.times[index].first != seek_to) {
+    first += time_to_samples(output.times[index].second, kRate);
+    ++index;
+  }
+  ASSERT_LT(index, output.times.size()) << "no buffer at the seek position";
+  ASSERT_GT(index, 0u);
+  EXPECT_LT(output.rms_db(0, kRate / 100), kMusicRms - 11.0) << "the preroll was not ducked";
+  ASSERT_GT(output.frames(), first + kRate);
+  EXPECT_NEAR(output.rms_db(first, first + kRate / 100), kMusicRms, 0.05);
+  EXPECT_NEAR(output.rms_db(first, first + kRate * 49 / 100), kMusicRms, 0.01);
+  /* audiotestsrc's ticks run from 10 ms before each second to 10 ms after
+   * it; after the seek the sidechain is measured on the new running time,
+   * so the tick at 3 s starts ducking at exactly 2.99 s. */
+  const auto messages = run.messages("audioducker");
+  const GstStructure *after_seek = nullptr;
+  for (const GstStructure *m : messages) {
+    if (get_uint64(m, "timestamp") >= seek_to) {
+      after_seek = m;
+      break;
+    }
+  }
+  ASSERT_NE(after_seek, nullptr);
+  EXPECT_EQ(get_uint64(after_seek, "timestamp"), 2990 * GST_MSECOND);
+  EXPECT_EQ(get_uint64(after_seek, "running-time"), 490 * GST_MSECOND);
+  /* The next tick (20 ms) ducks by the full amount again. */
+  int ducked = 0;
+  double lowest = 0.0;
+  for (guint64 f = first + kRate * 45 / 100; f < first + kRate * 60 / 100; f += kRate / 100) {
+    const double level = output.rms_db(f, f + kRate / 100);
+    lowest = std::min(lowest, level);
+    if (level < kMusicRms - 6.0) ++ducked;
+  }
+  EXPECT_NEAR(lowest, kMusicRms - 12.0, 0.1);
+  EXPECT_GE(ducked, 2);
+  EXPECT_LE(ducked, 3);
 }
 
 }  // namespace
