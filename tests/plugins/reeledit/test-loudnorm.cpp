@@ -202,6 +202,46 @@ TEST(Loudnorm, ShortLookaheadGlidesToTarget) {
   EXPECT_NEAR(r.output.rms_db(2 * kRate, 8 * kRate), -14.0 - 3.01, 0.3);
 }
 
+/* A flushing seek drops what was held back and restarts the timeline at
+ * the new position: the output from the seek on is every sample from 2 s to
+ * the end, with exact contiguous timestamps, and still at the target. */
+TEST(Loudnorm, FlushingSeekRestartsTimeline) {
+  auto pipeline = parse_pipeline(
+      "audiotestsrc freq=1000 volume=0.05 samplesperbuffer=960 num-buffers=400 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! loudnorm lookahead=1000000000 ! "
+      "loudnessmeter ! fakesink name=out sync=false");
+  ASSERT_TRUE(pipeline);
+  CapturedAudio output;
+  attach_capture(pipeline.get(), "out", output);
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline.get(), GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), 2 * GST_SECOND));
+  const PipelineRun run = run_pipeline(pipeline.get());
+  ASSERT_TRUE(run.reached_eos) << run.error;
+
+  size_t index = 0;
+  guint64 first = 0;
+  while (index < output.times.size() && output.times[index].first != 2 * GST_SECOND) {
+    first += time_to_samples(output.times[index].second, kRate);
+    ++index;
+  }
+  ASSERT_LT(index, output.times.size()) << "no buffer at the seek position";
+  GstClockTime expected = 2 * GST_SECOND;
+  for (size_t i = index; i < output.times.size(); ++i) {
+    ASSERT_EQ(output.times[i].first, expected) << "buffer " << i;
+    expected += output.times[i].second;
+  }
+  /* audiotestsrc counts num-buffers from the seek on (minus what it made
+   * before): it ends well after 7 s; every sample in between came out once. */
+  EXPECT_GT(expected, 7 * GST_SECOND);
+  EXPECT_EQ(output.frames() - first, time_to_samples(expected - 2 * GST_SECOND, kRate));
+  /* -26 LUFS raised by 12 dB: a sine of RMS -14 - 3.01 dBFS. */
+  EXPECT_NEAR(output.rms_db(first, output.frames()), -14.0 - 3.01, 0.2);
+}
+
 class LoudnormTargets : public ::testing::TestWithParam<double> {};
 
 TEST_P(LoudnormTargets, ToneReachesTarget) {
