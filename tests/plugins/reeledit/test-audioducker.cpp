@@ -248,8 +248,10 @@ TEST(AudioDucker, FlushingSeekStartsAfresh) {
   ASSERT_GT(index, 0u);
   EXPECT_LT(output.rms_db(0, kRate / 100), kMusicRms - 11.0) << "the preroll was not ducked";
   ASSERT_GT(output.frames(), first + kRate);
-  EXPECT_NEAR(output.rms_db(first, first + kRate / 100), kMusicRms, 0.05);
-  EXPECT_NEAR(output.rms_db(first, first + kRate * 49 / 100), kMusicRms, 0.01);
+  /* (audiotestsrc's phase after a seek varies: 10 ms of 440 Hz read within
+   * 0.2 dB of the sine's RMS; ducked would be 12 dB down.) */
+  EXPECT_NEAR(output.rms_db(first, first + kRate / 100), kMusicRms, 0.3);
+  EXPECT_NEAR(output.rms_db(first, first + kRate * 49 / 100), kMusicRms, 0.05);
   /* audiotestsrc's ticks run from 10 ms before each second to 10 ms after
    * it; after the seek the sidechain is measured on the new running time,
    * so the tick at 3 s starts ducking at exactly 2.99 s. */
