@@ -29,7 +29,11 @@
  * it ends, in holes), it counts as silent: if the sidechain reaches EOS
  * before the music, the music recovers (with the release ramp) and
  * continues un-ducked. If the `sidechain` pad is not linked when the element
- * goes to PAUSED, the music passes through unchanged.
+ * goes to PAUSED, the music passes through unchanged (seeks included); linking
+ * it later, while PAUSED or PLAYING, has no effect until the next READY.
+ *
+ * A flushing seek restarts the sidechain analysis and the gain (0 dB) at the
+ * new position.
  *
  * ## `audioducker` messages
  *
@@ -68,6 +72,7 @@
 #include <gst/audio/audio.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <mutex>
@@ -263,6 +268,9 @@ struct AudioDuckerPrivate {
   Settings settings; /* properties, under the object lock */
   std::mutex state_lock;
   State state;
+  /* The sidechain was not linked at READY -> PAUSED and is fed an EOS by
+   * the element itself. */
+  std::atomic<bool> sidechain_ended_here{false};
 };
 
 }  // namespace
@@ -614,6 +622,40 @@ static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean tim
   });
 }
 
+/* Feeds the unlinked sidechain pad as an upstream element would: an
+ * unlinked pad never gets data, so the aggregator would wait for it forever.
+ * It is ended at start, and flushed and ended again with the music, since a
+ * flushing seek makes the aggregator wait for FLUSH_STOP on every pad. */
+static void gst_audio_ducker_feed_unlinked_sidechain(GstAudioDucker *self, GstEventType what,
+                                                     guint32 seqnum = GST_SEQNUM_INVALID) {
+  GstPad *pad = GST_PAD(self->sidechain_pad);
+  /* The aggregator matches a seek's flushes by sequence number. */
+  auto with_seqnum = [seqnum](GstEvent *event) {
+    if (seqnum != GST_SEQNUM_INVALID) gst_event_set_seqnum(event, seqnum);
+    return event;
+  };
+  switch (what) {
+    case GST_EVENT_FLUSH_START:
+      gst_pad_send_event(pad, with_seqnum(gst_event_new_flush_start()));
+      return;
+    case GST_EVENT_FLUSH_STOP:
+      gst_pad_send_event(pad, with_seqnum(gst_event_new_flush_stop(TRUE)));
+      return;
+    case GST_EVENT_STREAM_START: {
+      /* gst_pad_create_stream_id() is for source pads of one-input elements. */
+      reelforge::GCharPtr stream_id(g_strdup_printf("audioducker-%p/unlinked-sidechain", self));
+      gst_pad_send_event(pad, gst_event_new_stream_start(stream_id.get()));
+      break;
+    }
+    default:
+      break;
+  }
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_pad_send_event(pad, gst_event_new_segment(&segment));
+  gst_pad_send_event(pad, gst_event_new_eos());
+}
+
 static gboolean gst_audio_ducker_sink_event(GstAggregator *agg, GstAggregatorPad *pad,
                                             GstEvent *event) {
   auto *self = GST_AUDIO_DUCKER(agg);
@@ -643,7 +685,21 @@ static gboolean gst_audio_ducker_sink_event(GstAggregator *agg, GstAggregatorPad
     gst_event_unref(event);
     return FALSE;
   }
-  return GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class)->sink_event(agg, pad, event);
+  const GstEventType type = GST_EVENT_TYPE(event);
+  const bool feed_sidechain = pad == self->music_pad && self->priv->sidechain_ended_here &&
+                              (type == GST_EVENT_FLUSH_START || type == GST_EVENT_FLUSH_STOP);
+  /* The sidechain's FLUSH_STOP must be in before the music's, which
+   * restarts the aggregator once every pad has had one. */
+  const guint32 seqnum = GST_EVENT_SEQNUM(event);
+  if (feed_sidechain && type == GST_EVENT_FLUSH_STOP)
+    gst_audio_ducker_feed_unlinked_sidechain(self, GST_EVENT_FLUSH_STOP, seqnum);
+  const gboolean ret =
+      GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class)->sink_event(agg, pad, event);
+  if (feed_sidechain) {
+    gst_audio_ducker_feed_unlinked_sidechain(
+        self, type == GST_EVENT_FLUSH_START ? GST_EVENT_FLUSH_START : GST_EVENT_EOS, seqnum);
+  }
+  return ret;
 }
 
 static gboolean gst_audio_ducker_sink_query(GstAggregator *agg, GstAggregatorPad *pad,
@@ -681,18 +737,11 @@ static GstStateChangeReturn gst_audio_ducker_change_state(GstElement *element,
       GST_ELEMENT_CLASS(gst_audio_ducker_parent_class)->change_state(element, transition);
   if (ret != GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       !gst_pad_is_linked(GST_PAD(self->sidechain_pad))) {
-    /* An unlinked sidechain would never be ready: end it, so the music
-     * passes through. */
     GST_INFO_OBJECT(self, "sidechain not linked: passing the music through");
-    GstPad *pad = GST_PAD(self->sidechain_pad);
-    /* gst_pad_create_stream_id() is for source pads of one-input elements. */
-    reelforge::GCharPtr stream_id(g_strdup_printf("audioducker-%p/unlinked-sidechain", self));
-    gst_pad_send_event(pad, gst_event_new_stream_start(stream_id.get()));
-    GstSegment segment;
-    gst_segment_init(&segment, GST_FORMAT_TIME);
-    gst_pad_send_event(pad, gst_event_new_segment(&segment));
-    gst_pad_send_event(pad, gst_event_new_eos());
+    self->priv->sidechain_ended_here = true;
+    gst_audio_ducker_feed_unlinked_sidechain(self, GST_EVENT_STREAM_START);
   }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->priv->sidechain_ended_here = false;
   return ret;
 }
 

@@ -279,5 +279,28 @@ TEST(AudioDucker, FlushingSeekStartsAfresh) {
   EXPECT_LE(ducked, 3);
 }
 
+/* Seeking works without a sidechain too: the music passes through from the
+ * new position. */
+TEST(AudioDucker, FlushingSeekWithUnlinkedSidechain) {
+  auto pipeline = parse_pipeline(
+      "audiotestsrc freq=440 volume=0.5 samplesperbuffer=960 num-buffers=100 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! audioducker ! "
+      "fakesink name=out sync=false");
+  ASSERT_TRUE(pipeline);
+  CapturedAudio output;
+  attach_capture(pipeline.get(), "out", output);
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline.get(), GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SECOND));
+  const PipelineRun run = run_pipeline(pipeline.get(), 20 * GST_SECOND);
+  ASSERT_TRUE(run.reached_eos) << run.error;
+  bool seen = false;
+  for (const auto &[pts, duration] : output.times) seen = seen || pts == GST_SECOND;
+  EXPECT_TRUE(seen) << "no buffer at the seek position";
+}
+
 }  // namespace
 }  // namespace reelforge::test
