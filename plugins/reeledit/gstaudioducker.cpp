@@ -29,8 +29,9 @@
  * it ends, in holes), it counts as silent: if the sidechain reaches EOS
  * before the music, the music recovers (with the release ramp) and
  * continues un-ducked. If the `sidechain` pad is not linked when the element
- * goes to PAUSED, the music passes through unchanged (seeks included); linking
- * it later, while PAUSED or PLAYING, has no effect until the next READY.
+ * goes to PAUSED, the music passes through unchanged (seeks included); the
+ * element ends that pad itself, so linking it later, while PAUSED or
+ * PLAYING, is not supported.
  *
  * A flushing seek restarts the sidechain analysis and the gain (0 dB) at the
  * new position.
