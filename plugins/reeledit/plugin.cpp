@@ -8,7 +8,9 @@
 #include "config.h"
 #endif
 
+#include "gstaudioducker.h"
 #include "gstcaptionoverlay.h"
+#include "gstloudnorm.h"
 #include "gststitchbin.h"
 #include "gstthumbnailpicker.h"
 
@@ -16,7 +18,9 @@
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(audioducker, plugin);
   ret |= GST_ELEMENT_REGISTER(captionoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER(loudnorm, plugin);
   ret |= GST_ELEMENT_REGISTER(stitchbin, plugin);
   ret |= GST_ELEMENT_REGISTER(thumbnailpicker, plugin);
   return ret;

@@ -1,0 +1,851 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-audioducker
+ * @title: audioducker
+ * @short_description: lowers music while a sidechain (voice) is speaking
+ *
+ * audioducker takes music on its `sink` pad and a voice on its `sidechain`
+ * pad and outputs the music on `src` with a gain applied: while the
+ * sidechain's level is above #GstAudioDucker:threshold the music is lowered
+ * by #GstAudioDucker:amount decibels. The gain moves in decibels along
+ * straight ramps, per sample: from 0 dB down to -amount in
+ * #GstAudioDucker:attack and back up in #GstAudioDucker:release, so there
+ * is no zipper noise. The sidechain is analysed only, never output.
+ *
+ * The output has the music's caps, buffers and timestamps; only the sample
+ * values change (a buffer that needs no gain at all goes out untouched).
+ * Both pads take interleaved F32LE or S16LE at any rate and channel count;
+ * the sidechain may have another rate and channel count than the music,
+ * since it is compared with the music by running time.
+ *
+ * Sidechain level: the RMS over consecutive 10 ms windows of sidechain
+ * samples (all channels together), in dBFS where a full-scale square wave
+ * is 0 dBFS (so a sine of peak amplitude A reads 20·log10(A/√2)). The music
+ * sample at running time t is ducked when the window containing t is above
+ * the threshold. Where the sidechain has no data (before it starts, after
+ * it ends, in holes), it counts as silent: if the sidechain reaches EOS
+ * before the music, the music recovers (with the release ramp) and
+ * continues un-ducked. If the `sidechain` pad is not linked when the element
+ * goes to PAUSED, the music passes through unchanged (seeks included); the
+ * element ends that pad itself, so linking it later, while PAUSED or
+ * PLAYING, is not supported.
+ *
+ * A flushing seek restarts the sidechain analysis and the gain (0 dB) at the
+ * new position.
+ *
+ * ## `audioducker` messages
+ *
+ * * #gboolean `ducking`: %TRUE when the sidechain rose above the threshold
+ *   (the gain starts its attack ramp), %FALSE when it fell below it again,
+ *   or the sidechain ended, or the music ended while ducked (the gain starts
+ *   its release ramp).
+ * * #guint64 `timestamp`: buffer time of the music sample where ducking
+ *   started, in nanoseconds (in both messages).
+ * * #guint64 `stream-time`, `running-time`: of `timestamp`.
+ * * #guint64 `duration`: 0 in the %TRUE message; in the %FALSE message the
+ *   time from `timestamp` to where ducking stopped, in nanoseconds.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m audiotestsrc freq=440 num-buffers=300 ! audio/x-raw,format=F32LE,rate=48000 ! \
+ *     audioducker name=d amount=18 ! audioconvert ! autoaudiosink \
+ *     audiotestsrc freq=1000 timestamp-offset=2000000000 num-buffers=100 ! \
+ *     audio/x-raw,format=S16LE,rate=48000 ! d.sidechain
+ * ]| Plays 6.4 s of a 440 Hz tone, lowered by 18 dB from 2 s to 4.1 s while
+ * the 1 kHz tone on the sidechain plays, with one `audioducker` message when
+ * ducking starts and one when it stops.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstaudioducker.h"
+
+#include "analysis-message.h"
+#include "element-guard.h"
+#include "gst-ptr.h"
+#include "time-convert.h"
+
+#include <gst/audio/audio.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC(gst_audio_ducker_debug);
+#define GST_CAT_DEFAULT gst_audio_ducker_debug
+
+namespace {
+
+using reelforge::StructurePtr;
+
+constexpr gdouble DEFAULT_AMOUNT = 12.0;
+constexpr gdouble MIN_AMOUNT = 0.0;
+constexpr gdouble MAX_AMOUNT = 60.0;
+constexpr gdouble DEFAULT_THRESHOLD = -40.0;
+constexpr gdouble MIN_THRESHOLD = -100.0;
+constexpr gdouble MAX_THRESHOLD = 0.0;
+constexpr GstClockTime DEFAULT_ATTACK = 20 * GST_MSECOND;
+constexpr GstClockTime DEFAULT_RELEASE = 300 * GST_MSECOND;
+constexpr GstClockTime MAX_RAMP = 10 * GST_SECOND;
+
+/* Length of the windows the sidechain RMS is taken over. */
+constexpr gint LEVEL_WINDOWS_PER_SECOND = 100;
+
+/* Sidechain buffers this far from where the sample count puts them start a
+ * new timeline (audiobasesink's default alignment-threshold). */
+constexpr GstClockTime DISCONT_THRESHOLD = 40 * GST_MSECOND;
+
+enum {
+  PROP_0,
+  PROP_AMOUNT,
+  PROP_THRESHOLD,
+  PROP_ATTACK,
+  PROP_RELEASE,
+};
+
+GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("audio/x-raw, format = (string) { F32LE, S16LE }, rate = (int) [ 1, MAX ], "
+                    "channels = (int) [ 1, MAX ], layout = (string) interleaved"));
+GstStaticPadTemplate sidechain_template = GST_STATIC_PAD_TEMPLATE(
+    "sidechain", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("audio/x-raw, format = (string) { F32LE, S16LE }, rate = (int) [ 1, MAX ], "
+                    "channels = (int) [ 1, MAX ], layout = (string) interleaved"));
+GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("audio/x-raw, format = (string) { F32LE, S16LE }, rate = (int) [ 1, MAX ], "
+                    "channels = (int) [ 1, MAX ], layout = (string) interleaved"));
+
+struct Settings {
+  gdouble amount = DEFAULT_AMOUNT;       /* dB */
+  gdouble threshold = DEFAULT_THRESHOLD; /* dBFS */
+  GstClockTime attack = DEFAULT_ATTACK;
+  GstClockTime release = DEFAULT_RELEASE;
+};
+
+/* One 10 ms stretch of sidechain, in running time. */
+struct LevelWindow {
+  GstClockTime start;
+  GstClockTime end;
+  bool loud;
+};
+
+/* Turns sidechain samples into a queue of LevelWindows. Frames are counted
+ * from base, the running time of the first frame of the current timeline. */
+class SidechainLevel {
+ public:
+  void reset() { *this = SidechainLevel{}; }
+
+  /* After a flush: the analysis starts again, the caps stay. */
+  void flush() {
+    const GstAudioInfo info = info_;
+    const bool have_info = have_info_;
+    const gint window_frames = window_frames_;
+    const gdouble threshold_ms = threshold_ms_;
+    reset();
+    info_ = info;
+    have_info_ = have_info;
+    window_frames_ = window_frames;
+    threshold_ms_ = threshold_ms;
+  }
+
+  void configure(const GstAudioInfo &info, gdouble threshold_db) {
+    if (have_info_ && (GST_AUDIO_INFO_RATE(&info) != GST_AUDIO_INFO_RATE(&info_) ||
+                       GST_AUDIO_INFO_CHANNELS(&info) != GST_AUDIO_INFO_CHANNELS(&info_)))
+      restart();
+    info_ = info;
+    have_info_ = true;
+    window_frames_ = std::max(1, GST_AUDIO_INFO_RATE(&info) / LEVEL_WINDOWS_PER_SECOND);
+    /* Compared with the mean square, so no square root or log per window. */
+    threshold_ms_ = std::pow(10.0, threshold_db / 10.0);
+  }
+
+  bool has_info() const { return have_info_; }
+  const GstAudioInfo &info() const { return info_; }
+
+  /* n_frames frames (nullptr: silence) whose first is at running time rt. */
+  void add(const guint8 *data, guint64 n_frames, GstClockTime rt) {
+    const gint rate = GST_AUDIO_INFO_RATE(&info_);
+    if (!started_ || rt + DISCONT_THRESHOLD < expected() || rt > expected() + DISCONT_THRESHOLD) {
+      restart();
+      started_ = true;
+      base_ = rt;
+    }
+    const guint channels = GST_AUDIO_INFO_CHANNELS(&info_);
+    const bool is_float = GST_AUDIO_INFO_FORMAT(&info_) == GST_AUDIO_FORMAT_F32LE;
+    for (guint64 i = 0; i < n_frames; ++i) {
+      if (data != nullptr) {
+        for (guint c = 0; c < channels; ++c) {
+          const guint64 k = i * channels + c;
+          const gdouble v = is_float ? reinterpret_cast<const gfloat *>(data)[k]
+                                     : reinterpret_cast<const gint16 *>(data)[k] / 32768.0;
+          sum_ += v * v;
+        }
+      }
+      ++frames_;
+      ++in_window_;
+      if (in_window_ == static_cast<guint64>(window_frames_)) close_window(rate);
+    }
+  }
+
+  /* The sidechain ended: the partial window counts. */
+  void finish() {
+    if (in_window_ > 0) close_window(GST_AUDIO_INFO_RATE(&info_));
+  }
+
+  /* Running time up to which windows exist. */
+  GstClockTime analysed_until() const { return analysed_until_; }
+
+  /* Whether the music at running time t is under a loud window; windows
+   * ending at or before t are forgotten (t only grows). */
+  bool loud_at(GstClockTime t) {
+    while (!windows_.empty() && windows_.front().end <= t) windows_.pop_front();
+    return !windows_.empty() && windows_.front().start <= t && windows_.front().loud;
+  }
+
+ private:
+  GstClockTime expected() const {
+    return base_ + reelforge::samples_to_time(frames_, GST_AUDIO_INFO_RATE(&info_));
+  }
+
+  void restart() {
+    if (in_window_ > 0) close_window(GST_AUDIO_INFO_RATE(&info_));
+    frames_ = 0;
+    in_window_ = 0;
+    sum_ = 0.0;
+  }
+
+  void close_window(gint rate) {
+    const guint64 first = frames_ - in_window_;
+    const GstClockTime start = base_ + reelforge::samples_to_time(first, rate);
+    const GstClockTime end = base_ + reelforge::samples_to_time(frames_, rate);
+    const gdouble mean_square =
+        sum_ / static_cast<gdouble>(in_window_ * GST_AUDIO_INFO_CHANNELS(&info_));
+    windows_.push_back({start, end, mean_square > threshold_ms_});
+    analysed_until_ = std::max(analysed_until_, end);
+    in_window_ = 0;
+    sum_ = 0.0;
+  }
+
+  GstAudioInfo info_{};
+  bool have_info_ = false;
+  gint window_frames_ = 1;
+  gdouble threshold_ms_ = 0.0;
+  bool started_ = false;
+  GstClockTime base_ = 0;
+  guint64 frames_ = 0;
+  guint64 in_window_ = 0;
+  gdouble sum_ = 0.0;
+  GstClockTime analysed_until_ = 0;
+  std::deque<LevelWindow> windows_;
+};
+
+/* Runtime state, reset in start() and stop(); used from the aggregator's
+ * streaming thread only, under state_lock. */
+struct State {
+  Settings settings; /* snapshot taken in start() */
+  bool have_music_info = false;
+  GstAudioInfo music{};
+  SidechainLevel sidechain;
+  bool sidechain_eos = false;
+  gdouble gain_db = 0.0;
+  bool ducking = false;
+  GstClockTime duck_start = GST_CLOCK_TIME_NONE; /* music buffer time */
+  GstClockTime music_position = GST_CLOCK_TIME_NONE;
+  std::vector<gdouble> gains; /* per frame of the current buffer */
+  std::vector<StructurePtr> pending;
+};
+
+struct AudioDuckerPrivate {
+  Settings settings; /* properties, under the object lock */
+  std::mutex state_lock;
+  State state;
+  /* The sidechain was not linked at READY -> PAUSED and is fed an EOS by
+   * the element itself. */
+  std::atomic<bool> sidechain_ended_here{false};
+};
+
+}  // namespace
+
+struct _GstAudioDucker {
+  GstAggregator parent;
+  GstAggregatorPad *music_pad;
+  GstAggregatorPad *sidechain_pad;
+  AudioDuckerPrivate *priv;
+};
+
+G_DEFINE_TYPE(GstAudioDucker, gst_audio_ducker, GST_TYPE_AGGREGATOR);
+GST_ELEMENT_REGISTER_DEFINE(audioducker, "audioducker", GST_RANK_NONE, GST_TYPE_AUDIO_DUCKER);
+
+namespace {
+
+void reset_state(State &state, const Settings &settings) {
+  state.settings = settings;
+  state.have_music_info = false;
+  state.sidechain.reset();
+  state.sidechain_eos = false;
+  state.gain_db = 0.0;
+  state.ducking = false;
+  state.duck_start = GST_CLOCK_TIME_NONE;
+  state.music_position = GST_CLOCK_TIME_NONE;
+  state.pending.clear();
+}
+
+GstAudioInfo parse_caps(GstCaps *caps) {
+  GstAudioInfo info;
+  if (caps == nullptr || !gst_audio_info_from_caps(&info, caps)) {
+    throw reelforge::ElementError(GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+                                  "cannot parse audio caps");
+  }
+  return info;
+}
+
+/* A buffer mapped while the object lives. */
+class Mapping {
+ public:
+  Mapping(GstBuffer *buffer, GstMapFlags flags) : buffer_(buffer) {
+    if (!gst_buffer_map(buffer, &info_, flags)) {
+      throw reelforge::ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                                    "cannot map an audio buffer");
+    }
+  }
+  ~Mapping() { gst_buffer_unmap(buffer_, &info_); }
+  Mapping(const Mapping &) = delete;
+  Mapping &operator=(const Mapping &) = delete;
+  guint8 *data() const { return info_.data; }
+  gsize size() const { return info_.size; }
+
+ private:
+  GstBuffer *buffer_;
+  GstMapInfo info_{};
+};
+
+void analyse_sidechain_buffer(GstAudioDucker *self, State &state, GstBuffer *buffer) {
+  if (!state.sidechain.has_info()) return;
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return;
+  const GstClockTime rt =
+      gst_segment_to_running_time(&self->sidechain_pad->segment, GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID(rt)) return; /* outside the segment */
+  const GstAudioInfo &info = state.sidechain.info();
+  const gsize size = gst_buffer_get_size(buffer);
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_GAP) || size == 0) {
+    /* GAP events reach us as empty GAP buffers: silence for their duration. */
+    const GstClockTime duration = GST_BUFFER_DURATION(buffer);
+    const guint64 frames =
+        size > 0 ? size / GST_AUDIO_INFO_BPF(&info)
+                 : (GST_CLOCK_TIME_IS_VALID(duration)
+                        ? reelforge::time_to_samples(duration, GST_AUDIO_INFO_RATE(&info))
+                        : 0);
+    state.sidechain.add(nullptr, frames, rt);
+    return;
+  }
+  const Mapping mapping(buffer, GST_MAP_READ);
+  state.sidechain.add(mapping.data(), size / GST_AUDIO_INFO_BPF(&info), rt);
+}
+
+void queue_message(GstAudioDucker *self, State &state, bool ducking, GstClockTime at) {
+  const GstClockTime start = ducking ? at : state.duck_start;
+  const GstClockTime duration = ducking ? 0 : at - state.duck_start;
+  GstStructure *s =
+      reelforge::new_analysis_structure("audioducker", self->music_pad->segment, start, duration);
+  gst_structure_set(s, "ducking", G_TYPE_BOOLEAN, ducking, nullptr);
+  state.pending.emplace_back(s);
+  GST_DEBUG_OBJECT(self, "ducking %s at %" GST_TIME_FORMAT, ducking ? "starts" : "stops",
+                   GST_TIME_ARGS(at));
+}
+
+/* Computes state.gains for n_frames of music starting at buffer time pts;
+ * returns false when every gain is exactly 1. */
+bool compute_gains(GstAudioDucker *self, State &state, GstClockTime pts, guint64 n_frames) {
+  const Settings &settings = state.settings;
+  const gint rate = GST_AUDIO_INFO_RATE(&state.music);
+  const GstClockTime rt0 =
+      gst_segment_to_running_time(&self->music_pad->segment, GST_FORMAT_TIME, pts);
+  /* dB per sample along the ramps; a zero-length ramp is a step. */
+  const gdouble attack_step =
+      settings.attack > 0 ? settings.amount / (reelforge::to_seconds(settings.attack) * rate)
+                          : settings.amount;
+  const gdouble release_step =
+      settings.release > 0 ? settings.amount / (reelforge::to_seconds(settings.release) * rate)
+                           : settings.amount;
+  state.gains.resize(n_frames);
+  bool any = false;
+  gdouble cached_db = 0.0;
+  gdouble cached_linear = 1.0;
+  for (guint64 i = 0; i < n_frames; ++i) {
+    const GstClockTime offset = reelforge::samples_to_time(i, rate);
+    const bool loud = GST_CLOCK_TIME_IS_VALID(rt0) && state.sidechain.loud_at(rt0 + offset) &&
+                      settings.amount > 0;
+    if (loud != state.ducking) {
+      queue_message(self, state, loud, pts + offset);
+      state.ducking = loud;
+      if (loud) state.duck_start = pts + offset;
+    }
+    const gdouble target = loud ? -settings.amount : 0.0;
+    if (state.gain_db > target)
+      state.gain_db = std::max(target, state.gain_db - attack_step);
+    else if (state.gain_db < target)
+      state.gain_db = std::min(target, state.gain_db + release_step);
+    if (state.gain_db != cached_db) {
+      cached_db = state.gain_db;
+      cached_linear = std::pow(10.0, cached_db / 20.0);
+    }
+    state.gains[i] = cached_linear;
+    any = any || cached_linear != 1.0;
+  }
+  return any;
+}
+
+void apply_gains(const State &state, GstBuffer *buffer) {
+  const Mapping mapping(buffer, GST_MAP_READWRITE);
+  const guint channels = GST_AUDIO_INFO_CHANNELS(&state.music);
+  const guint64 frames =
+      std::min<guint64>(state.gains.size(), mapping.size() / GST_AUDIO_INFO_BPF(&state.music));
+  if (GST_AUDIO_INFO_FORMAT(&state.music) == GST_AUDIO_FORMAT_F32LE) {
+    auto *samples = reinterpret_cast<gfloat *>(mapping.data());
+    for (guint64 i = 0; i < frames; ++i) {
+      const auto g = static_cast<gfloat>(state.gains[i]);
+      for (guint c = 0; c < channels; ++c) samples[i * channels + c] *= g;
+    }
+  } else {
+    auto *samples = reinterpret_cast<gint16 *>(mapping.data());
+    for (guint64 i = 0; i < frames; ++i) {
+      for (guint c = 0; c < channels; ++c) {
+        gint16 &s = samples[i * channels + c];
+        s = static_cast<gint16>(std::lround(s * state.gains[i]));
+      }
+    }
+  }
+}
+
+/* Runs body(state) under the state lock, then posts the messages it queued
+ * (never under a lock). */
+template <typename Body>
+auto with_state(GstAudioDucker *self, Body &&body) {
+  std::vector<StructurePtr> to_post;
+  auto post = [&] {
+    for (auto &s : to_post) reelforge::post_element_message(GST_ELEMENT_CAST(self), s.release());
+  };
+  if constexpr (std::is_void_v<decltype(body(self->priv->state))>) {
+    {
+      const std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      body(self->priv->state);
+      to_post.swap(self->priv->state.pending);
+    }
+    post();
+  } else {
+    auto result = [&] {
+      const std::lock_guard<std::mutex> lock(self->priv->state_lock);
+      auto r = body(self->priv->state);
+      to_post.swap(self->priv->state.pending);
+      return r;
+    }();
+    post();
+    return result;
+  }
+}
+
+/* What aggregate() decided, taken out of the lock to push. */
+struct Step {
+  GstFlowReturn flow = GST_FLOW_OK;
+  reelforge::BufferPtr output;
+};
+
+Step aggregate_step(GstAudioDucker *self, State &state, gboolean timeout) {
+  Step step;
+  GstAggregatorPad *music = self->music_pad;
+  reelforge::BufferPtr peeked(gst_aggregator_pad_peek_buffer(music));
+  if (!peeked) {
+    if (gst_aggregator_pad_is_eos(music)) {
+      if (state.ducking && GST_CLOCK_TIME_IS_VALID(state.music_position)) {
+        queue_message(self, state, false, state.music_position);
+        state.ducking = false;
+      }
+      step.flow = GST_FLOW_EOS;
+    }
+    return step; /* live timeout without music: nothing to output */
+  }
+  if (!state.have_music_info) {
+    step.flow = GST_FLOW_NOT_NEGOTIATED;
+    return step;
+  }
+  const GstClockTime pts = GST_BUFFER_PTS(peeked.get());
+  const guint64 frames = gst_buffer_get_size(peeked.get()) / GST_AUDIO_INFO_BPF(&state.music);
+  const GstClockTime duration =
+      reelforge::samples_to_time(frames, GST_AUDIO_INFO_RATE(&state.music));
+  if (GST_CLOCK_TIME_IS_VALID(pts)) {
+    /* The sidechain must be analysed up to the end of this buffer. */
+    const GstClockTime end_rt = gst_segment_to_running_time(
+        &music->segment, GST_FORMAT_TIME, pts + std::max<GstClockTime>(duration, 1));
+    while (!state.sidechain_eos && GST_CLOCK_TIME_IS_VALID(end_rt) &&
+           state.sidechain.analysed_until() < end_rt) {
+      reelforge::BufferPtr sc(gst_aggregator_pad_pop_buffer(self->sidechain_pad));
+      if (sc) {
+        analyse_sidechain_buffer(self, state, sc.get());
+      } else if (gst_aggregator_pad_is_eos(self->sidechain_pad)) {
+        state.sidechain.finish();
+        state.sidechain_eos = true;
+      } else if (timeout) {
+        break; /* live and late: what is missing counts as silence */
+      } else {
+        return step; /* called again once the sidechain has data */
+      }
+    }
+  }
+  reelforge::BufferPtr buffer(gst_aggregator_pad_pop_buffer(music));
+  if (!buffer) return step;
+  const bool needs_gain = GST_CLOCK_TIME_IS_VALID(pts) && frames > 0 &&
+                          !GST_BUFFER_FLAG_IS_SET(buffer.get(), GST_BUFFER_FLAG_GAP) &&
+                          compute_gains(self, state, pts, frames);
+  if (needs_gain) {
+    buffer.reset(gst_buffer_make_writable(buffer.release()));
+    apply_gains(state, buffer.get());
+  }
+  if (GST_CLOCK_TIME_IS_VALID(pts)) state.music_position = pts + duration;
+  step.output = std::move(buffer);
+  return step;
+}
+
+}  // namespace
+
+static void gst_audio_ducker_set_property(GObject *object, guint prop_id, const GValue *value,
+                                          GParamSpec *pspec) {
+  auto *self = GST_AUDIO_DUCKER(object);
+  GST_OBJECT_LOCK(self);
+  Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_AMOUNT:
+      settings.amount = g_value_get_double(value);
+      break;
+    case PROP_THRESHOLD:
+      settings.threshold = g_value_get_double(value);
+      break;
+    case PROP_ATTACK:
+      settings.attack = g_value_get_uint64(value);
+      break;
+    case PROP_RELEASE:
+      settings.release = g_value_get_uint64(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_audio_ducker_get_property(GObject *object, guint prop_id, GValue *value,
+                                          GParamSpec *pspec) {
+  auto *self = GST_AUDIO_DUCKER(object);
+  GST_OBJECT_LOCK(self);
+  const Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_AMOUNT:
+      g_value_set_double(value, settings.amount);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double(value, settings.threshold);
+      break;
+    case PROP_ATTACK:
+      g_value_set_uint64(value, settings.attack);
+      break;
+    case PROP_RELEASE:
+      g_value_set_uint64(value, settings.release);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_audio_ducker_start(GstAggregator *agg) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  return REELFORGE_GUARD(self, FALSE, [&] {
+    GST_OBJECT_LOCK(self);
+    const Settings settings = self->priv->settings;
+    GST_OBJECT_UNLOCK(self);
+    with_state(self, [&](State &state) { reset_state(state, settings); });
+    return TRUE;
+  });
+}
+
+static gboolean gst_audio_ducker_stop(GstAggregator *agg) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  return REELFORGE_GUARD(self, FALSE, [&] {
+    with_state(self, [&](State &state) { reset_state(state, state.settings); });
+    return TRUE;
+  });
+}
+
+static GstFlowReturn gst_audio_ducker_flush(GstAggregator *agg) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
+    /* A seek: the sidechain's level and the gain start afresh (no message
+     * for a ducked stretch cut short by the flush). */
+    with_state(self, [&](State &state) {
+      state.sidechain.flush();
+      state.sidechain_eos = false;
+      state.gain_db = 0.0;
+      state.ducking = false;
+      state.duck_start = GST_CLOCK_TIME_NONE;
+      state.music_position = GST_CLOCK_TIME_NONE;
+    });
+    auto *parent_class = GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class);
+    return parent_class->flush != nullptr ? parent_class->flush(agg) : GST_FLOW_OK;
+  });
+}
+
+static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean timeout) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
+    Step step =
+        with_state(self, [&](State &state) { return aggregate_step(self, state, timeout); });
+    if (!step.output) return step.flow;
+    const GstClockTime pts = GST_BUFFER_PTS(step.output.get());
+    const GstClockTime duration = GST_BUFFER_DURATION(step.output.get());
+    if (GST_CLOCK_TIME_IS_VALID(pts)) {
+      GST_OBJECT_LOCK(self);
+      GST_AGGREGATOR_PAD(agg->srcpad)->segment.position =
+          pts + (GST_CLOCK_TIME_IS_VALID(duration) ? duration : 0);
+      GST_OBJECT_UNLOCK(self);
+    }
+    return gst_aggregator_finish_buffer(agg, step.output.release());
+  });
+}
+
+/* Feeds the unlinked sidechain pad as an upstream element would: an
+ * unlinked pad never gets data, so the aggregator would wait for it forever.
+ * It is ended at start, and flushed and ended again with the music, since a
+ * flushing seek makes the aggregator wait for FLUSH_STOP on every pad. */
+static void gst_audio_ducker_feed_unlinked_sidechain(GstAudioDucker *self, GstEventType what,
+                                                     guint32 seqnum = GST_SEQNUM_INVALID) {
+  GstPad *pad = GST_PAD(self->sidechain_pad);
+  /* The aggregator matches a seek's flushes by sequence number. */
+  auto with_seqnum = [seqnum](GstEvent *event) {
+    if (seqnum != GST_SEQNUM_INVALID) gst_event_set_seqnum(event, seqnum);
+    return event;
+  };
+  switch (what) {
+    case GST_EVENT_FLUSH_START:
+      gst_pad_send_event(pad, with_seqnum(gst_event_new_flush_start()));
+      return;
+    case GST_EVENT_FLUSH_STOP:
+      gst_pad_send_event(pad, with_seqnum(gst_event_new_flush_stop(TRUE)));
+      return;
+    case GST_EVENT_STREAM_START: {
+      /* gst_pad_create_stream_id() is for source pads of one-input elements. */
+      reelforge::GCharPtr stream_id(g_strdup_printf("audioducker-%p/unlinked-sidechain", self));
+      gst_pad_send_event(pad, gst_event_new_stream_start(stream_id.get()));
+      break;
+    }
+    default:
+      break;
+  }
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_pad_send_event(pad, gst_event_new_segment(&segment));
+  gst_pad_send_event(pad, gst_event_new_eos());
+}
+
+static gboolean gst_audio_ducker_sink_event(GstAggregator *agg, GstAggregatorPad *pad,
+                                            GstEvent *event) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  const bool handled = REELFORGE_GUARD(self, false, [&] {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      const GstAudioInfo info = parse_caps(caps);
+      if (pad == self->music_pad) {
+        with_state(self, [&](State &state) {
+          state.music = info;
+          state.have_music_info = true;
+        });
+        gst_pad_mark_reconfigure(agg->srcpad);
+      } else {
+        with_state(
+            self, [&](State &state) { state.sidechain.configure(info, state.settings.threshold); });
+      }
+    } else if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT && pad == self->music_pad) {
+      const GstSegment *segment = nullptr;
+      gst_event_parse_segment(event, &segment);
+      gst_aggregator_update_segment(agg, segment);
+    }
+    return true;
+  });
+  if (!handled) {
+    gst_event_unref(event);
+    return FALSE;
+  }
+  const GstEventType type = GST_EVENT_TYPE(event);
+  const bool feed_sidechain = pad == self->music_pad && self->priv->sidechain_ended_here &&
+                              (type == GST_EVENT_FLUSH_START || type == GST_EVENT_FLUSH_STOP);
+  /* The sidechain's FLUSH_STOP must be in before the music's, which
+   * restarts the aggregator once every pad has had one. */
+  const guint32 seqnum = GST_EVENT_SEQNUM(event);
+  if (feed_sidechain && type == GST_EVENT_FLUSH_STOP)
+    gst_audio_ducker_feed_unlinked_sidechain(self, GST_EVENT_FLUSH_STOP, seqnum);
+  const gboolean ret =
+      GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class)->sink_event(agg, pad, event);
+  if (feed_sidechain) {
+    gst_audio_ducker_feed_unlinked_sidechain(
+        self, type == GST_EVENT_FLUSH_START ? GST_EVENT_FLUSH_START : GST_EVENT_EOS, seqnum);
+  }
+  return ret;
+}
+
+static gboolean gst_audio_ducker_sink_query(GstAggregator *agg, GstAggregatorPad *pad,
+                                            GstQuery *query) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS && pad == self->music_pad) {
+    /* The music goes out as it came in: what downstream takes, within the
+     * template. */
+    GstCaps *filter = nullptr;
+    gst_query_parse_caps(query, &filter);
+    reelforge::CapsPtr templ(gst_pad_get_pad_template_caps(GST_PAD(pad)));
+    reelforge::CapsPtr downstream(gst_pad_peer_query_caps(agg->srcpad, templ.get()));
+    reelforge::CapsPtr result(
+        filter ? gst_caps_intersect_full(filter, downstream.get(), GST_CAPS_INTERSECT_FIRST)
+               : gst_caps_ref(downstream.get()));
+    gst_query_set_caps_result(query, result.get());
+    return TRUE;
+  }
+  return GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class)->sink_query(agg, pad, query);
+}
+
+static GstFlowReturn gst_audio_ducker_update_src_caps(GstAggregator *agg, GstCaps *downstream,
+                                                      GstCaps **ret) {
+  auto *self = GST_AUDIO_DUCKER(agg);
+  reelforge::CapsPtr music(gst_pad_get_current_caps(GST_PAD(self->music_pad)));
+  if (!music) return GST_AGGREGATOR_FLOW_NEED_DATA;
+  *ret = gst_caps_intersect(downstream, music.get());
+  return gst_caps_is_empty(*ret) ? GST_FLOW_NOT_NEGOTIATED : GST_FLOW_OK;
+}
+
+static GstStateChangeReturn gst_audio_ducker_change_state(GstElement *element,
+                                                          GstStateChange transition) {
+  auto *self = GST_AUDIO_DUCKER(element);
+  const GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(gst_audio_ducker_parent_class)->change_state(element, transition);
+  if (ret != GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+      !gst_pad_is_linked(GST_PAD(self->sidechain_pad))) {
+    GST_INFO_OBJECT(self, "sidechain not linked: passing the music through");
+    self->priv->sidechain_ended_here = true;
+    gst_audio_ducker_feed_unlinked_sidechain(self, GST_EVENT_STREAM_START);
+  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->priv->sidechain_ended_here = false;
+  return ret;
+}
+
+static void gst_audio_ducker_finalize(GObject *object) {
+  delete GST_AUDIO_DUCKER(object)->priv;
+  G_OBJECT_CLASS(gst_audio_ducker_parent_class)->finalize(object);
+}
+
+static void gst_audio_ducker_class_init(GstAudioDuckerClass *klass) {
+  auto *gobject_class = G_OBJECT_CLASS(klass);
+  auto *element_class = GST_ELEMENT_CLASS(klass);
+  auto *agg_class = GST_AGGREGATOR_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_audio_ducker_debug, "audioducker", 0,
+                          "Sidechain ducking of music under a voice");
+
+  gobject_class->set_property = gst_audio_ducker_set_property;
+  gobject_class->get_property = gst_audio_ducker_get_property;
+  gobject_class->finalize = gst_audio_ducker_finalize;
+
+  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  /**
+   * GstAudioDucker:amount:
+   *
+   * How far the music is lowered while the sidechain is above the
+   * threshold, in dB (0 disables ducking).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_AMOUNT,
+      g_param_spec_double("amount", "Amount",
+                          "How far the music is lowered while the sidechain is above the "
+                          "threshold, in dB",
+                          MIN_AMOUNT, MAX_AMOUNT, DEFAULT_AMOUNT, flags));
+  /**
+   * GstAudioDucker:threshold:
+   *
+   * Sidechain RMS level (10 ms windows) above which the music is ducked, in
+   * dBFS (a full-scale sine is -3 dBFS).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_double("threshold", "Threshold",
+                          "Sidechain RMS level (10 ms windows) above which the music is ducked, "
+                          "in dBFS (a full-scale sine is -3 dBFS)",
+                          MIN_THRESHOLD, MAX_THRESHOLD, DEFAULT_THRESHOLD, flags));
+  /**
+   * GstAudioDucker:attack:
+   *
+   * Time the gain takes to go from 0 dB down to -amount, in nanoseconds
+   * (a straight ramp in dB; 0 is a step).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACK,
+      g_param_spec_uint64("attack", "Attack",
+                          "Time the gain takes to go from 0 dB down to -amount, in nanoseconds", 0,
+                          MAX_RAMP, DEFAULT_ATTACK, flags));
+  /**
+   * GstAudioDucker:release:
+   *
+   * Time the gain takes to go from -amount back up to 0 dB, in nanoseconds
+   * (a straight ramp in dB; 0 is a step).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_RELEASE,
+      g_param_spec_uint64("release", "Release",
+                          "Time the gain takes to go from -amount back up to 0 dB, in nanoseconds",
+                          0, MAX_RAMP, DEFAULT_RELEASE, flags));
+
+  gst_element_class_set_static_metadata(
+      element_class, "Audio ducker", "Filter/Effect/Audio",
+      "Lowers the music on its sink pad while the sidechain (a voice) is above a threshold",
+      "Reelforge <https://reelforge.invalid/>");
+
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &src_template,
+                                                       GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &sink_template,
+                                                       GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &sidechain_template,
+                                                       GST_TYPE_AGGREGATOR_PAD);
+
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_audio_ducker_change_state);
+  agg_class->start = GST_DEBUG_FUNCPTR(gst_audio_ducker_start);
+  agg_class->stop = GST_DEBUG_FUNCPTR(gst_audio_ducker_stop);
+  agg_class->aggregate = GST_DEBUG_FUNCPTR(gst_audio_ducker_aggregate);
+  agg_class->flush = GST_DEBUG_FUNCPTR(gst_audio_ducker_flush);
+  agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_audio_ducker_sink_event);
+  agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_audio_ducker_sink_query);
+  agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_audio_ducker_update_src_caps);
+  agg_class->get_next_time = gst_aggregator_simple_get_next_time;
+}
+
+static void gst_audio_ducker_init(GstAudioDucker *self) {
+  self->priv = new AudioDuckerPrivate();
+  reset_state(self->priv->state, self->priv->settings);
+  auto *element_class = GST_ELEMENT_GET_CLASS(self);
+  auto make_pad = [&](const char *name) {
+    GstPadTemplate *templ = gst_element_class_get_pad_template(element_class, name);
+    return GST_AGGREGATOR_PAD(g_object_new(GST_TYPE_AGGREGATOR_PAD, "name", name, "direction",
+                                           GST_PAD_SINK, "template", templ, nullptr));
+  };
+  self->music_pad = make_pad("sink");
+  self->sidechain_pad = make_pad("sidechain");
+  gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->music_pad));
+  gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->sidechain_pad));
+}
