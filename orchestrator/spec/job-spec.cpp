@@ -106,21 +106,8 @@ std::vector<std::pair<std::string, JsonNode *>> members(JsonObject *object) {
 
 /* ---- Pointers and sentences ---- */
 
-std::string pointer_token(const std::string &token) {
-  std::string escaped;
-  for (const char c : token) {
-    if (c == '~')
-      escaped += "~0";
-    else if (c == '/')
-      escaped += "~1";
-    else
-      escaped += c;
-  }
-  return escaped;
-}
-
 std::string child(const std::string &pointer, const std::string &token) {
-  return pointer + "/" + pointer_token(token);
+  return pointer + "/" + escape_pointer_token(token);
 }
 
 std::string child(const std::string &pointer, size_t index) {

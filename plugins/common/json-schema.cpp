@@ -37,6 +37,19 @@
 namespace reelforge {
 
 /* The schema as valijson runs it, and as JSON to explain its errors. */
+std::string escape_pointer_token(const std::string &token) {
+  std::string escaped;
+  for (const char c : token) {
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
+  }
+  return escaped;
+}
+
 struct JsonSchema::Parsed {
   std::string origin;
   JsonNodePtr root;
@@ -53,19 +66,6 @@ using valijson::adapters::json_glib::kind_of;
 using Path = std::vector<std::string>;
 
 /* ---- JSON pointers (RFC 6901) ---- */
-
-std::string escape_pointer_token(const std::string &token) {
-  std::string escaped;
-  for (const char c : token) {
-    if (c == '~')
-      escaped += "~0";
-    else if (c == '/')
-      escaped += "~1";
-    else
-      escaped += c;
-  }
-  return escaped;
-}
 
 std::string to_pointer(const Path &path) {
   std::string pointer;

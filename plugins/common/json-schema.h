@@ -66,6 +66,9 @@ class JsonSchema {
   std::shared_ptr<const Parsed> parsed_;
 };
 
+/* A member name as one RFC 6901 pointer token ("a/b" -> "a~1b"). */
+std::string escape_pointer_token(const std::string &token);
+
 /* One line per error, "<document_name>: <pointer>: <message>", joined with
  * newlines (no trailing newline). An error about the whole document (empty
  * pointer) reads "<document_name>: <message>". */

@@ -3,8 +3,11 @@
  */
 #include "test-environment.h"
 
+#include <gst/video/video.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace reelforge::test {
 
@@ -92,6 +95,40 @@ PipelineRun run_pipeline(GstElement *pipeline, GstClockTime timeout) {
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return run;
+}
+
+void paint_frames(GstElement *pipeline, const char *source_name, guint64 first, guint64 last,
+                  guint8 luma) {
+  struct Paint {
+    guint64 first, last;
+    guint8 luma;
+    guint64 index = 0;
+  };
+  GstObjectPtr<GstElement> source(gst_bin_get_by_name(GST_BIN(pipeline), source_name));
+  ASSERT_NE(source, nullptr) << "no element named " << source_name;
+  GstObjectPtr<GstPad> pad(gst_element_get_static_pad(source.get(), "src"));
+  gst_pad_add_probe(
+      pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad *probe_pad, GstPadProbeInfo *info, gpointer data) {
+        auto *paint = static_cast<Paint *>(data);
+        const guint64 index = paint->index++;
+        if (index < paint->first || index >= paint->last) return GST_PAD_PROBE_OK;
+        CapsPtr caps(gst_pad_get_current_caps(probe_pad));
+        GstVideoInfo video_info;
+        gst_video_info_from_caps(&video_info, caps.get());
+        GstBuffer *buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+        GST_PAD_PROBE_INFO_DATA(info) = buffer;
+        GstVideoFrame frame;
+        gst_video_frame_map(&frame, &video_info, buffer, GST_MAP_WRITE);
+        for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES(&frame); ++plane) {
+          const gsize size = static_cast<gsize>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane)) *
+                             GST_VIDEO_FRAME_COMP_HEIGHT(&frame, plane);
+          memset(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane), plane == 0 ? paint->luma : 128, size);
+        }
+        gst_video_frame_unmap(&frame);
+        return GST_PAD_PROBE_OK;
+      },
+      new Paint{first, last, luma}, [](gpointer data) { delete static_cast<Paint *>(data); });
 }
 
 TempDir::TempDir() {

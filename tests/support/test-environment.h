@@ -36,6 +36,11 @@ PipelineRun run_pipeline(const std::string &description, GstClockTime timeout = 
 /* Plays an already built pipeline the same way; the caller keeps ownership. */
 PipelineRun run_pipeline(GstElement *pipeline, GstClockTime timeout = 60 * GST_SECOND);
 
+/* Paints frames [first, last) leaving element source_name (a raw video
+ * source in pipeline) one flat colour: luma, with neutral chroma. */
+void paint_frames(GstElement *pipeline, const char *source_name, guint64 first, guint64 last,
+                  guint8 luma);
+
 /* A private directory removed with everything in it at destruction. */
 class TempDir {
  public:

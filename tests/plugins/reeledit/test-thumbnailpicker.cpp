@@ -14,39 +14,6 @@
 namespace reelforge::test {
 namespace {
 
-/* Paints frames [first, last) of element vsrc's output a flat luma value. */
-void flatten_frames(GstElement *pipeline, guint64 first, guint64 last, guint8 luma) {
-  struct Range {
-    guint64 first, last;
-    guint8 luma;
-    guint64 index = 0;
-  };
-  GstObjectPtr<GstElement> src(gst_bin_get_by_name(GST_BIN(pipeline), "vsrc"));
-  GstObjectPtr<GstPad> pad(gst_element_get_static_pad(src.get(), "src"));
-  gst_pad_add_probe(
-      pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad *probe_pad, GstPadProbeInfo *info, gpointer data) {
-        auto *range = static_cast<Range *>(data);
-        const guint64 index = range->index++;
-        if (index < range->first || index >= range->last) return GST_PAD_PROBE_OK;
-        CapsPtr caps(gst_pad_get_current_caps(probe_pad));
-        GstVideoInfo video_info;
-        gst_video_info_from_caps(&video_info, caps.get());
-        GstBuffer *buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-        GST_PAD_PROBE_INFO_DATA(info) = buffer;
-        GstVideoFrame frame;
-        gst_video_frame_map(&frame, &video_info, buffer, GST_MAP_WRITE);
-        for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES(&frame); ++plane) {
-          const gsize size = static_cast<gsize>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane)) *
-                             GST_VIDEO_FRAME_COMP_HEIGHT(&frame, plane);
-          memset(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane), plane == 0 ? range->luma : 128, size);
-        }
-        gst_video_frame_unmap(&frame);
-        return GST_PAD_PROBE_OK;
-      },
-      new Range{first, last, luma}, [](gpointer data) { delete static_cast<Range *>(data); });
-}
-
 std::string head_bytes(const std::string &path, size_t n) {
   std::ifstream file(path, std::ios::binary);
   std::string bytes(n, '\0');
@@ -69,7 +36,8 @@ Picked run_picker(const std::string &options, guint64 frames,
   GError *error = nullptr;
   auto pipeline = adopt_floating(gst_parse_launch(description.c_str(), &error));
   EXPECT_EQ(error, nullptr);
-  for (const auto &[first, last, luma] : flat) flatten_frames(pipeline.get(), first, last, luma);
+  for (const auto &[first, last, luma] : flat)
+    paint_frames(pipeline.get(), "vsrc", first, last, luma);
   const PipelineRun run = run_pipeline(pipeline.get());
   EXPECT_TRUE(run.reached_eos) << run.error;
   Picked picked;

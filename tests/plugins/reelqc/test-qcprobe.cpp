@@ -273,38 +273,6 @@ TEST(QcProbe, AnUnknownProfileIsAnErrorNamingIt) {
   EXPECT_NE(run.error.find("tiktok"), std::string::npos) << run.error;
 }
 
-/* Turns frames [first, last) of the video into black as they leave vsrc. */
-void blacken_frames(GstElement *pipeline, guint64 first, guint64 last) {
-  struct Range {
-    guint64 first, last, index = 0;
-  };
-  GstObjectPtr<GstElement> src(gst_bin_get_by_name(GST_BIN(pipeline), "vsrc"));
-  GstObjectPtr<GstPad> pad(gst_element_get_static_pad(src.get(), "src"));
-  gst_pad_add_probe(
-      pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad *probe_pad, GstPadProbeInfo *info, gpointer data) {
-        auto *range = static_cast<Range *>(data);
-        const guint64 index = range->index++;
-        if (index < range->first || index >= range->last) return GST_PAD_PROBE_OK;
-        CapsPtr caps(gst_pad_get_current_caps(probe_pad));
-        GstVideoInfo video_info;
-        gst_video_info_from_caps(&video_info, caps.get());
-        GstBuffer *buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-        GST_PAD_PROBE_INFO_DATA(info) = buffer;
-        GstVideoFrame frame;
-        gst_video_frame_map(&frame, &video_info, buffer, GST_MAP_WRITE);
-        for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES(&frame); ++plane) {
-          auto *data = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
-          const gsize size = static_cast<gsize>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane)) *
-                             GST_VIDEO_FRAME_COMP_HEIGHT(&frame, plane);
-          memset(data, plane == 0 ? 16 : 128, size);
-        }
-        gst_video_frame_unmap(&frame);
-        return GST_PAD_PROBE_OK;
-      },
-      new Range{first, last}, [](gpointer data) { delete static_cast<Range *>(data); });
-}
-
 TEST(QcProbe, BlackStretchIsAFindingWithItsTimeRange) {
   /* 3 s at the canvas size, black from 1 s to 2 s. */
   std::string description = qc_pipeline("tiktok", StreamSpec{.seconds = 3});
@@ -312,7 +280,7 @@ TEST(QcProbe, BlackStretchIsAFindingWithItsTimeRange) {
   GError *error = nullptr;
   auto pipeline = adopt_floating(gst_parse_launch(description.c_str(), &error));
   ASSERT_EQ(error, nullptr);
-  blacken_frames(pipeline.get(), 30, 60);
+  paint_frames(pipeline.get(), "vsrc", 30, 60, 16);
 
   const PipelineRun run = run_pipeline(pipeline.get());
   ASSERT_TRUE(run.reached_eos) << run.error;
