@@ -16,5 +16,7 @@ enum ExitCode { kExitOk = 0, kExitQcFailed = 1, kExitBadInput = 2 };
 
 int qc_command(const std::vector<std::string> &args);
 int validate_command(const std::vector<std::string> &args);
+int plan_command(const std::vector<std::string> &args);
+int render_command(const std::vector<std::string> &args);
 
 }  // namespace reelforge

@@ -25,6 +25,13 @@ constexpr const char *kUsage =
     "        Check a job spec and count the outputs it makes.\n"
     "        Exit status: 0 valid, 2 invalid.\n"
     "\n"
+    "  plan JOB.json [-o DIR]\n"
+    "        Print the gst-launch-1.0 command that renders each output.\n"
+    "\n"
+    "  render JOB.json [-o DIR] [--progress=bar|json|none]\n"
+    "        Render every output with its QC report and thumbnails.\n"
+    "        Exit status: 0 done, 1 an output failed QC, 2 bad input or failure.\n"
+    "\n"
     "  qc FILE [--profile NAME|PATH] [--json OUT] [--timeout SECONDS]\n"
     "        Judge a finished video against a platform profile.\n"
     "        Exit status: 0 pass (warnings allowed), 1 fail, 2 bad input.\n"
@@ -50,6 +57,8 @@ int main(int argc, char **argv) {
   try {
     if (command == "qc") return reelforge::qc_command(args);
     if (command == "validate") return reelforge::validate_command(args);
+    if (command == "plan") return reelforge::plan_command(args);
+    if (command == "render") return reelforge::render_command(args);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge %s: %s\n", command.c_str(), e.what());
     return reelforge::kExitBadInput;

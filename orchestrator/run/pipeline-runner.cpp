@@ -5,6 +5,10 @@
 
 #include "time-convert.h"
 
+#include <glib-unix.h>
+
+#include <csignal>
+
 #include <optional>
 #include <vector>
 
@@ -14,10 +18,24 @@ namespace {
 
 struct LoopState {
   GMainLoop *loop = nullptr;
+  GstElement *pipeline = nullptr;
   const RunOptions *options = nullptr;
   std::optional<std::string> error;
   std::exception_ptr callback_error;
+  bool interrupted = false;
 };
+
+/* Runs a caller's callback on the main loop; an exception stops the loop
+ * and is rethrown after it (none may cross the C frame). */
+template <typename Callback>
+void call_back(LoopState *state, Callback &&callback) {
+  try {
+    callback();
+  } catch (...) {
+    state->callback_error = std::current_exception();
+    g_main_loop_quit(state->loop);
+  }
+}
 
 std::string describe_error(GstMessage *message) {
   GError *raw_error = nullptr;
@@ -39,15 +57,8 @@ gboolean on_bus_message(GstBus *, GstMessage *message, gpointer user_data) {
       g_main_loop_quit(state->loop);
       break;
     case GST_MESSAGE_ELEMENT:
-      if (state->options->on_element_message) {
-        /* No exception may cross the bus watch's C frame. */
-        try {
-          state->options->on_element_message(message);
-        } catch (...) {
-          state->callback_error = std::current_exception();
-          g_main_loop_quit(state->loop);
-        }
-      }
+      if (state->options->on_element_message)
+        call_back(state, [&] { state->options->on_element_message(message); });
       break;
     default:
       break;
@@ -60,6 +71,25 @@ gboolean on_timeout(gpointer user_data) {
   state->error = "did not finish within " + format_time(state->options->timeout);
   g_main_loop_quit(state->loop);
   return G_SOURCE_REMOVE;
+}
+
+gboolean on_progress_tick(gpointer user_data) {
+  auto *state = static_cast<LoopState *>(user_data);
+  gint64 position = -1, duration = -1;
+  gst_element_query_position(state->pipeline, GST_FORMAT_TIME, &position);
+  gst_element_query_duration(state->pipeline, GST_FORMAT_TIME, &duration);
+  call_back(state, [&] {
+    state->options->on_progress(position < 0 ? GST_CLOCK_TIME_NONE : GstClockTime(position),
+                                duration < 0 ? GST_CLOCK_TIME_NONE : GstClockTime(duration));
+  });
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean on_signal(gpointer user_data) {
+  auto *state = static_cast<LoopState *>(user_data);
+  state->interrupted = true;
+  g_main_loop_quit(state->loop);
+  return G_SOURCE_CONTINUE;
 }
 
 /* Owns a thread-default main context and the sources attached to it. */
@@ -105,12 +135,21 @@ void run_pipeline(const std::string &description, const RunOptions &options) {
   LoopState state;
   state.loop = g_main_loop_new(scope.context, FALSE);
   state.options = &options;
+  state.pipeline = pipeline.get();
 
   GstObjectPtr<GstBus> bus(gst_element_get_bus(pipeline.get()));
   scope.attach(gst_bus_create_watch(bus.get()), G_SOURCE_FUNC(on_bus_message), &state);
   if (options.timeout > 0)
     scope.attach(g_timeout_source_new(static_cast<guint>(options.timeout / GST_MSECOND)),
                  on_timeout, &state);
+
+  if (options.on_progress)
+    scope.attach(g_timeout_source_new(static_cast<guint>(options.progress_interval / GST_MSECOND)),
+                 on_progress_tick, &state);
+  if (options.stop_on_signals) {
+    scope.attach(g_unix_signal_source_new(SIGINT), on_signal, &state);
+    scope.attach(g_unix_signal_source_new(SIGTERM), on_signal, &state);
+  }
 
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     /* The reason, when there is one, is an error message on the bus. */
@@ -122,6 +161,7 @@ void run_pipeline(const std::string &description, const RunOptions &options) {
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   g_main_loop_unref(state.loop);
 
+  if (state.interrupted) throw Interrupted("interrupted");
   if (state.callback_error) std::rethrow_exception(state.callback_error);
   if (state.error) throw PipelineError(*state.error);
 }

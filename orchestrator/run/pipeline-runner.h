@@ -23,11 +23,23 @@ class PipelineError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/* The run was stopped by SIGINT or SIGTERM (Ctrl-C). */
+class Interrupted : public PipelineError {
+ public:
+  using PipelineError::PipelineError;
+};
+
 struct RunOptions {
   /* Give up (and stop the pipeline) after this long; 0 for never. */
   GstClockTime timeout = 0;
   /* Called on the main loop for every element message. */
   std::function<void(GstMessage *)> on_element_message;
+  /* Called on the main loop every progress_interval with the pipeline's
+   * position and duration (GST_CLOCK_TIME_NONE while unknown). */
+  std::function<void(GstClockTime position, GstClockTime duration)> on_progress;
+  GstClockTime progress_interval = GST_SECOND;
+  /* Stop the pipeline on SIGINT/SIGTERM and throw Interrupted. */
+  bool stop_on_signals = false;
 };
 
 /* Parses description (gst-launch syntax) and plays it until EOS. Throws

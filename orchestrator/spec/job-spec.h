@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -286,6 +287,13 @@ struct Job {
    * The pointers point into this Job. */
   std::vector<OutputTarget> outputs() const;
 };
+
+/* The schema's word for each value ("crossfade", "ken-burns", ...). */
+std::string_view name_of(Motion motion);
+std::string_view name_of(Fit fit);
+std::string_view name_of(TransitionType type);
+std::string_view name_of(Anchor anchor);
+std::string_view name_of(TextAnimation animation);
 
 /* The schema compiled into the program. */
 const JsonSchema &job_schema();

@@ -1,0 +1,330 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "render-plan.h"
+
+#include "json-file.h"
+#include "media-inspector.h"
+#include "pipeline-template.h"
+#include "platform-profile.h"
+#include "time-convert.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace reelforge::plan {
+
+namespace {
+
+using spec::Anchor;
+using spec::Colour;
+using spec::JobSpec;
+
+/* "#RRGGBB", with "AA" only when not opaque (cards take no alpha). */
+std::string colour_text(const Colour &c) {
+  char text[16];
+  if (c.a == 255)
+    std::snprintf(text, sizeof text, "#%02X%02X%02X", c.r, c.g, c.b);
+  else
+    std::snprintf(text, sizeof text, "#%02X%02X%02X%02X", c.r, c.g, c.b, c.a);
+  return text;
+}
+
+std::string number_text(double value) {
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_ascii_formatd(text, sizeof text, "%.6g", value);
+}
+
+/* Whole frames, as stitchbin counts them. */
+gint64 frames(double seconds, double fps) {
+  return std::llround(seconds * fps);
+}
+
+/* captionoverlay names the middle of an edge "<edge>-center". */
+std::string caption_anchor(Anchor anchor) {
+  switch (anchor) {
+    case Anchor::kTop:
+      return "top-center";
+    case Anchor::kBottom:
+      return "bottom-center";
+    case Anchor::kLeft:
+      return "center-left";
+    case Anchor::kRight:
+      return "center-right";
+    default:
+      return std::string(spec::name_of(anchor));
+  }
+}
+
+/* Width of a PNG from its IHDR chunk; 0 when it is not a PNG. */
+int png_width(const std::filesystem::path &path) {
+  std::ifstream file(path, std::ios::binary);
+  unsigned char header[24] = {};
+  if (!file.read(reinterpret_cast<char *>(header), sizeof header)) return 0;
+  if (header[0] != 0x89 || header[1] != 'P' || header[2] != 'N' || header[3] != 'G') return 0;
+  return (header[16] << 24) | (header[17] << 16) | (header[18] << 8) | header[19];
+}
+
+class JsonWriter {
+ public:
+  JsonWriter() : builder_(json_builder_new_immutable()) {}
+  JsonBuilder *get() { return builder_.get(); }
+  void member(const char *name, const std::string &value) {
+    json_builder_set_member_name(builder_.get(), name);
+    json_builder_add_string_value(builder_.get(), value.c_str());
+  }
+  void member(const char *name, double value) {
+    json_builder_set_member_name(builder_.get(), name);
+    json_builder_add_double_value(builder_.get(), value);
+  }
+  void member(const char *name, bool value) {
+    json_builder_set_member_name(builder_.get(), name);
+    json_builder_add_boolean_value(builder_.get(), value);
+  }
+  void begin_object(const char *name = nullptr) {
+    if (name) json_builder_set_member_name(builder_.get(), name);
+    json_builder_begin_object(builder_.get());
+  }
+  void end_object() { json_builder_end_object(builder_.get()); }
+  void begin_array() { json_builder_begin_array(builder_.get()); }
+  void end_array() { json_builder_end_array(builder_.get()); }
+  std::string text() {
+    JsonNodePtr root(json_builder_get_root(builder_.get()));
+    return to_json_string(root.get(), false);
+  }
+
+ private:
+  GObjectPtr<JsonBuilder> builder_;
+};
+
+/* How long each scene plays: the spec's length, else the file's. */
+std::vector<double> scene_lengths(const JobSpec &job) {
+  std::vector<double> lengths;
+  for (size_t i = 0; i < job.scenes.size(); ++i) {
+    const spec::Scene &scene = job.scenes[i];
+    if (auto known = scene.known_length_s()) {
+      lengths.push_back(*known);
+      continue;
+    }
+    const auto &clip = std::get<spec::ClipSource>(scene.source);
+    if (!clip.media.local_path)
+      throw PlanError("/scenes/" + std::to_string(i) + ": " + clip.media.uri +
+                      " needs a duration or trim out (its length cannot be read ahead)");
+    const run::MediaFacts facts =
+        run::inspect_media(clip.media.local_path->string(), 30 * GST_SECOND);
+    if (!facts.duration_s)
+      throw PlanError("/scenes/" + std::to_string(i) + ": " + clip.media.local_path->string() +
+                      " has no known duration; give the scene a duration");
+    lengths.push_back(*facts.duration_s - (scene.trim ? scene.trim->in_s : 0));
+  }
+  return lengths;
+}
+
+std::string clips_json(const JobSpec &job, const std::vector<double> &lengths) {
+  JsonWriter w;
+  w.begin_array();
+  for (size_t i = 0; i < job.scenes.size(); ++i) {
+    const spec::Scene &scene = job.scenes[i];
+    w.begin_object();
+    if (const auto *clip = std::get_if<spec::ClipSource>(&scene.source)) {
+      w.member("uri", clip->media.uri);
+    } else if (const auto *image = std::get_if<spec::ImageSource>(&scene.source)) {
+      w.member("image",
+               image->media.local_path ? image->media.local_path->string() : image->media.uri);
+      w.member("motion", std::string(spec::name_of(image->motion)));
+    } else {
+      const auto &card = std::get<spec::CardSource>(scene.source);
+      w.begin_object("card");
+      w.member("text", card.text);
+      if (const auto *colour = std::get_if<Colour>(&card.background)) {
+        w.member("background", colour_text(*colour));
+      } else {
+        const auto &gradient = std::get<spec::Gradient>(card.background);
+        w.begin_object("background");
+        json_builder_set_member_name(w.get(), "gradient");
+        w.begin_array();
+        json_builder_add_string_value(w.get(), colour_text(gradient.top).c_str());
+        json_builder_add_string_value(w.get(), colour_text(gradient.bottom).c_str());
+        w.end_array();
+        w.end_object();
+      }
+      w.member("color", colour_text(card.color));
+      w.member("font", card.font);
+      w.end_object();
+    }
+    if (scene.trim) {
+      w.member("in", scene.trim->in_s);
+      if (scene.trim->out_s) w.member("out", *scene.trim->out_s);
+    }
+    w.member("duration", lengths[i]);
+    w.member("fit", std::string(spec::name_of(scene.fit)));
+    if (i + 1 < job.scenes.size()) {
+      const spec::Transition &next = job.scenes[i + 1].transition;
+      w.begin_object("transition");
+      w.member("type", std::string(spec::name_of(next.type)));
+      w.member("duration", next.overlap_s());
+      w.end_object();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  return w.text();
+}
+
+std::string cues_json(const JobSpec &job, double duration_s, int width) {
+  const double scale = width / 1080.0; /* spec sizes are pixels of a 1080-wide frame */
+  JsonWriter w;
+  w.begin_array();
+  for (size_t i = 0; i < job.overlays.size(); ++i) {
+    const spec::Overlay &overlay = job.overlays[i];
+    const std::string at = "/overlays/" + std::to_string(i);
+    w.begin_object();
+    w.member("start", overlay.start_s);
+    w.member("end", overlay.end_s.value_or(duration_s));
+    if (const auto *text = std::get_if<spec::TextOverlay>(&overlay.content)) {
+      const spec::TextStyle &style = text->style;
+      w.member("text", text->text);
+      w.begin_object("style");
+      w.member("font", style.font);
+      w.member("size", style.size * scale);
+      w.member("color", colour_text(style.color));
+      if (style.stroke) {
+        w.begin_object("stroke");
+        w.member("color", colour_text(style.stroke->color));
+        w.member("width", style.stroke->width * scale);
+        w.end_object();
+      }
+      if (style.shadow) {
+        w.begin_object("shadow");
+        w.member("color", colour_text(style.shadow->color));
+        w.member("dx", style.shadow->offset_x * scale);
+        w.member("dy", style.shadow->offset_y * scale);
+        w.end_object();
+      }
+      if (style.box) {
+        w.begin_object("box");
+        w.member("color", colour_text(style.box->color));
+        w.member("padding", style.box->padding * scale);
+        w.end_object();
+      }
+      w.member("anchor", caption_anchor(style.anchor));
+      w.end_object();
+      for (auto animation : {style.animation_in, style.animation_out}) {
+        if (animation == spec::TextAnimation::kSlideDown ||
+            animation == spec::TextAnimation::kTypewriter)
+          throw PlanError(at + "/style/animation: \"" + std::string(spec::name_of(animation)) +
+                          "\" is not rendered yet; use none, fade, pop or slide-up");
+      }
+      w.begin_object("animation");
+      w.member("in", std::string(spec::name_of(style.animation_in)));
+      w.member("out", std::string(spec::name_of(style.animation_out)));
+      w.member("duration", style.animation_s);
+      w.end_object();
+      w.member("ignore_safe_zone", text->ignore_safe_zone);
+    } else {
+      const auto &image = std::get<spec::ImageOverlay>(overlay.content);
+      if (!image.media.local_path)
+        throw PlanError(at + "/image: only local PNG files can be overlaid");
+      const int image_width = png_width(*image.media.local_path);
+      if (image_width <= 0)
+        throw PlanError(at + "/image: " + image.media.local_path->string() +
+                        " is not a PNG file (only PNG images can be overlaid)");
+      w.member("image", image.media.local_path->string());
+      w.member("anchor", caption_anchor(image.anchor));
+      /* The spec scales to the frame's width, the element the image's. */
+      w.member("scale", image.scale * width / image_width);
+      w.member("opacity", image.opacity);
+    }
+    w.end_object();
+  }
+  w.end_array();
+  return w.text();
+}
+
+std::string fraction_text(double fps) {
+  /* 29.97 and friends are 30000/1001; whole rates are N/1. */
+  if (std::abs(fps - std::round(fps)) < 1e-6) return std::to_string(std::llround(fps)) + "/1";
+  return std::to_string(std::llround(fps * 1001)) + "/1001";
+}
+
+}  // namespace
+
+std::vector<RenderPlan> plan_job(const spec::Job &job,
+                                 const std::optional<std::filesystem::path> &out_dir) {
+  std::vector<RenderPlan> plans;
+  for (const spec::OutputTarget &target : job.outputs()) {
+    const JobSpec &spec = target.variant->spec;
+    if (!out_dir && spec.output.uri_prefix)
+      throw PlanError(
+          "/output/uri_prefix: uploading is not available yet; give -o DIR or "
+          "output.directory");
+    const std::filesystem::path dir =
+        out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
+    const qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
+
+    const std::vector<double> lengths = scene_lengths(spec);
+    const double fps = profile.canvas_fps;
+    gint64 total_frames = 0;
+    for (size_t i = 0; i < lengths.size(); ++i) {
+      total_frames += frames(lengths[i], fps);
+      if (i > 0) total_frames -= frames(spec.scenes[i].transition.overlap_s(), fps);
+    }
+
+    RenderPlan plan;
+    plan.name = target.name;
+    plan.platform = target.platform;
+    plan.video = dir / (target.name + ".mp4");
+    plan.report = dir / (target.name + ".qc.json");
+    plan.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+    plan.duration_s = total_frames / fps;
+
+    std::map<std::string, std::string> values{
+        {"clips", clips_json(spec, lengths)},
+        {"cues", cues_json(spec, plan.duration_s, profile.canvas_width)},
+        {"width", std::to_string(profile.canvas_width)},
+        {"height", std::to_string(profile.canvas_height)},
+        {"framerate", fraction_text(fps)},
+        {"keyframe_interval", std::to_string(std::llround(2 * fps))},
+        {"profile", target.platform},
+        {"report", plan.report.string()},
+        {"output", plan.video.string()},
+        {"thumbnails", std::to_string(spec.output.thumbnails)},
+        {"thumbnail_pattern", plan.thumbnails},
+        {"preset", spec.output.video_preset},
+        {"crf", std::to_string(spec.output.video_crf)},
+        {"audio_bitrate", std::to_string(spec.output.audio_bitrate_kbps * 1000)},
+        {"clip_volume",
+         number_text(spec.audio.clip_audio.enabled ? spec.audio.clip_audio.volume : 0.0)},
+        {"target_lufs", number_text(spec.audio.loudness.target_lufs)},
+        {"true_peak", number_text(spec.audio.loudness.true_peak_db)},
+        {"duration_ns", std::to_string(gst_util_uint64_scale_round(
+                            static_cast<guint64>(total_frames), GST_SECOND * 1000,
+                            static_cast<guint64>(std::llround(fps * 1000))))},
+    };
+    std::string description = PipelineTemplate::load("render").fill(values);
+    if (spec.audio.voiceover) {
+      values["voiceover"] = spec.audio.voiceover->uri;
+      description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
+    }
+    if (spec.audio.music) {
+      const spec::Music &music = *spec.audio.music;
+      const bool ducked = spec.audio.voiceover && music.ducking.enabled;
+      values["music"] = music.media.uri;
+      values["music_volume"] = number_text(music.volume);
+      values["fade_in_ns"] = std::to_string(from_seconds(music.fade_in_s));
+      values["fade_out_ns"] = std::to_string(from_seconds(music.fade_out_s));
+      values["duck_db"] = number_text(ducked ? music.ducking.amount_db : 0.0);
+      values["attack_ns"] = std::to_string(from_seconds(music.ducking.attack_s));
+      values["release_ns"] = std::to_string(from_seconds(music.ducking.release_s));
+      description += "  " + PipelineTemplate::load("render-music").fill(values);
+      if (ducked) description += "  " + PipelineTemplate::load("render-ducking").fill(values);
+    }
+    plan.description = std::move(description);
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+}  // namespace reelforge::plan

@@ -1,0 +1,246 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * reelforge plan JOB.json [-o DIR]
+ * reelforge render JOB.json [-o DIR] [--progress=bar|json|none]
+ */
+#include "commands.h"
+
+#include "job-spec.h"
+#include "json-file.h"
+#include "pipeline-runner.h"
+#include "render-plan.h"
+#include "time-convert.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+namespace reelforge {
+
+namespace {
+
+constexpr const char *kPlanUsage =
+    "Usage: reelforge plan JOB.json [-o DIR]\n"
+    "\n"
+    "Prints, for each output of the job, the gst-launch-1.0 command that renders it:\n"
+    "the exact pipeline `reelforge render` runs.\n";
+
+constexpr const char *kRenderUsage =
+    "Usage: reelforge render JOB.json [-o DIR] [--progress=bar|json|none]\n"
+    "\n"
+    "Renders every output of the job (variant x platform) in one pass each: the\n"
+    "video, its QC report (<name>.qc.json) and thumbnails (<name>.thumb-N.jpg).\n"
+    "\n"
+    "  -o DIR                where to write (default: the spec's output.directory)\n"
+    "  --progress=MODE       bar (default on a terminal), json (a line a second), none\n"
+    "\n"
+    "Exit status: 0 done and QC passed (warnings allowed), 1 an output failed QC\n"
+    "(it is kept and its report says why), 2 bad input or a render that failed.\n";
+
+enum class Progress { kBar, kJson, kNone };
+
+struct JobArguments {
+  std::string spec;
+  std::optional<std::filesystem::path> out_dir;
+  Progress progress = isatty(STDERR_FILENO) ? Progress::kBar : Progress::kNone;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+JobArguments parse_arguments(const std::vector<std::string> &args, bool takes_progress) {
+  JobArguments parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &arg = args[i];
+    if (arg == "-o" || arg == "--output") {
+      if (i + 1 >= args.size()) throw UsageError(arg + " needs a folder");
+      parsed.out_dir = std::filesystem::path(args[++i]);
+    } else if (takes_progress && arg.starts_with("--progress=")) {
+      const std::string mode = arg.substr(11);
+      if (mode == "bar")
+        parsed.progress = Progress::kBar;
+      else if (mode == "json")
+        parsed.progress = Progress::kJson;
+      else if (mode == "none")
+        parsed.progress = Progress::kNone;
+      else
+        throw UsageError("--progress takes bar, json or none, not \"" + mode + "\"");
+    } else if (arg.starts_with("-")) {
+      throw UsageError("unknown option " + arg);
+    } else if (parsed.spec.empty()) {
+      parsed.spec = arg;
+    } else {
+      throw UsageError("one job at a time; \"" + arg + "\" is one too many");
+    }
+  }
+  if (parsed.spec.empty()) throw UsageError("which job? Give the job spec (JSON)");
+  return parsed;
+}
+
+std::string shell_quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string clock_text(double seconds) {
+  const auto total = static_cast<long>(std::lround(std::max(0.0, seconds)));
+  char text[32];
+  std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+  return text;
+}
+
+/* One line on the terminal, redrawn in place, or one JSON line a second. */
+class ProgressReporter {
+ public:
+  ProgressReporter(Progress mode, const plan::RenderPlan &plan, size_t index, size_t count)
+      : mode_(mode), plan_(plan), index_(index), count_(count), start_(g_get_monotonic_time()) {}
+
+  void update(GstClockTime position) {
+    if (mode_ == Progress::kNone || !GST_CLOCK_TIME_IS_VALID(position)) return;
+    const double done_s = std::min(to_seconds(position), plan_.duration_s);
+    const double fraction = plan_.duration_s > 0 ? done_s / plan_.duration_s : 0;
+    const double elapsed_s = (g_get_monotonic_time() - start_) / 1e6;
+    const double eta_s = fraction > 0.01 ? elapsed_s * (1 - fraction) / fraction : -1;
+    if (mode_ == Progress::kJson) {
+      std::printf(
+          "{\"output\": \"%s\", \"index\": %zu, \"outputs\": %zu, \"position_s\": %.2f, "
+          "\"duration_s\": %.2f, \"percent\": %.1f, \"elapsed_s\": %.1f, \"eta_s\": %.1f}\n",
+          plan_.name.c_str(), index_ + 1, count_, done_s, plan_.duration_s, fraction * 100,
+          elapsed_s, eta_s);
+      std::fflush(stdout);
+      return;
+    }
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::string bar(filled, '#');
+    bar.resize(kWidth, '.');
+    std::fprintf(stderr, "\r[%zu/%zu] %s [%s] %3.0f%% %s / %s  ETA %s ", index_ + 1, count_,
+                 plan_.name.c_str(), bar.c_str(), fraction * 100, clock_text(done_s).c_str(),
+                 clock_text(plan_.duration_s).c_str(),
+                 eta_s < 0 ? "--:--" : clock_text(eta_s).c_str());
+    std::fflush(stderr);
+  }
+
+  void finish() {
+    if (mode_ == Progress::kBar) std::fputc('\n', stderr);
+  }
+
+ private:
+  Progress mode_;
+  const plan::RenderPlan &plan_;
+  size_t index_, count_;
+  gint64 start_;
+};
+
+/* Removes what a failed or interrupted render left, so no half-written
+ * file stays under a final name. */
+void remove_outputs(const plan::RenderPlan &plan) {
+  std::error_code ignored;
+  std::filesystem::remove(plan.video, ignored);
+  std::filesystem::remove(plan.report, ignored);
+  const auto folder = plan.video.parent_path();
+  const std::string prefix = plan.name + ".thumb-";
+  for (const auto &entry : std::filesystem::directory_iterator(folder, ignored))
+    if (entry.path().filename().string().starts_with(prefix))
+      std::filesystem::remove(entry.path(), ignored);
+}
+
+std::string report_verdict(const plan::RenderPlan &plan) {
+  JsonNodePtr report = load_json_file(plan.report.string());
+  JsonObject *top = json_node_get_object(report.get());
+  return json_object_get_string_member_with_default(top, "verdict", "fail");
+}
+
+int job_command(const std::vector<std::string> &args, bool render) {
+  const char *usage = render ? kRenderUsage : kPlanUsage;
+  const char *name = render ? "render" : "plan";
+  for (const auto &arg : args)
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage, stdout);
+      return kExitOk;
+    }
+  JobArguments parsed;
+  try {
+    parsed = parse_arguments(args, render);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr, "reelforge %s: %s\n\n%s", name, e.what(), usage);
+    return kExitBadInput;
+  }
+
+  std::vector<plan::RenderPlan> plans;
+  try {
+    const spec::Job job = spec::parse_job_spec(parsed.spec);
+    plans = plan::plan_job(job, parsed.out_dir);
+  } catch (const spec::SpecError &e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return kExitBadInput;
+  } catch (const plan::PlanError &e) {
+    std::fprintf(stderr, "%s: %s\n", parsed.spec.c_str(), e.what());
+    return kExitBadInput;
+  }
+
+  if (!render) {
+    std::printf("# %zu output%s\n", plans.size(), plans.size() == 1 ? "" : "s");
+    for (const auto &plan : plans) {
+      std::printf("\n# %s -> %s\ngst-launch-1.0 -e %s\n", plan.name.c_str(), plan.video.c_str(),
+                  shell_quote(plan.description).c_str());
+    }
+    return kExitOk;
+  }
+
+  int status = kExitOk;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const plan::RenderPlan &plan = plans[i];
+    std::error_code error;
+    std::filesystem::create_directories(plan.video.parent_path(), error);
+    if (error) {
+      std::fprintf(stderr, "reelforge render: cannot make %s: %s\n",
+                   plan.video.parent_path().c_str(), error.message().c_str());
+      return kExitBadInput;
+    }
+    ProgressReporter progress(parsed.progress, plan, i, plans.size());
+    run::RunOptions options;
+    options.stop_on_signals = true;
+    /* Generous: a render runs at several times real time here. */
+    options.timeout = from_seconds(60 + plan.duration_s * 30);
+    options.on_progress = [&](GstClockTime position, GstClockTime) { progress.update(position); };
+    try {
+      run::run_pipeline(plan.description, options);
+    } catch (const run::Interrupted &) {
+      progress.finish();
+      remove_outputs(plan);
+      std::fprintf(stderr, "reelforge render: interrupted; %s removed\n", plan.video.c_str());
+      return 130;
+    } catch (const run::PipelineError &e) {
+      progress.finish();
+      remove_outputs(plan);
+      std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
+      return kExitBadInput;
+    }
+    progress.finish();
+    const std::string verdict = report_verdict(plan);
+    std::printf("%s: %s (QC %s, report %s)\n", plan.name.c_str(), plan.video.c_str(),
+                verdict.c_str(), plan.report.c_str());
+    if (verdict == "fail") status = kExitQcFailed;
+  }
+  return status;
+}
+
+}  // namespace
+
+int plan_command(const std::vector<std::string> &args) {
+  return job_command(args, false);
+}
+
+int render_command(const std::vector<std::string> &args) {
+  return job_command(args, true);
+}
+
+}  // namespace reelforge
