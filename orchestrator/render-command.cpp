@@ -6,6 +6,8 @@
  */
 #include "commands.h"
 
+#include "gst-ptr.h"
+
 #include "job-spec.h"
 #include "json-file.h"
 #include "pipeline-runner.h"
@@ -83,10 +85,29 @@ JobArguments parse_arguments(const std::vector<std::string> &args, bool takes_pr
   return parsed;
 }
 
-std::string shell_quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
+/* gst-launch-1.0 joins its arguments with spaces but escapes the spaces
+ * inside each one, so the description must reach it one token per argument:
+ * split at spaces outside double quotes, each token quoted for the shell. */
+std::string gst_launch_command(const std::string &description) {
+  std::string command = "gst-launch-1.0 -e";
+  std::string token;
+  bool in_quotes = false;
+  auto flush = [&] {
+    if (token.empty()) return;
+    GCharPtr quoted(g_shell_quote(token.c_str()));
+    command += " " + std::string(quoted.get());
+    token.clear();
+  };
+  for (size_t i = 0; i < description.size(); ++i) {
+    const char c = description[i];
+    if (c == '"' && (i == 0 || description[i - 1] != '\\')) in_quotes = !in_quotes;
+    if (c == ' ' && !in_quotes)
+      flush();
+    else
+      token += c;
+  }
+  flush();
+  return command;
 }
 
 std::string clock_text(double seconds) {
@@ -189,8 +210,8 @@ int job_command(const std::vector<std::string> &args, bool render) {
   if (!render) {
     std::printf("# %zu output%s\n", plans.size(), plans.size() == 1 ? "" : "s");
     for (const auto &plan : plans) {
-      std::printf("\n# %s -> %s\ngst-launch-1.0 -e %s\n", plan.name.c_str(), plan.video.c_str(),
-                  shell_quote(plan.description).c_str());
+      std::printf("\n# %s -> %s\n%s\n", plan.name.c_str(), plan.video.c_str(),
+                  gst_launch_command(plan.description).c_str());
     }
     return kExitOk;
   }

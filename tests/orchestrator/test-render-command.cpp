@@ -1,0 +1,284 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * `reelforge plan` and `reelforge render` as a user runs them, on small
+ * jobs (a 320x568 test profile) made of cards, generated stills and clips
+ * the tests encode.
+ */
+#include "json-file.h"
+#include "json-schema.h"
+#include "test-environment.h"
+
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+namespace reelforge::test {
+namespace {
+
+std::string shell_quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+struct Result {
+  int status = -1;
+  std::string output;
+};
+
+Result reelforge(const std::vector<std::string> &args) {
+  std::string command = shell_quote(g_getenv("REELFORGE_BIN"));
+  for (const auto &arg : args) command += " " + shell_quote(arg);
+  Result result;
+  result.status = run_command(command, &result.output, true);
+  return result;
+}
+
+void write_file(const std::string &path, const std::string &text) {
+  std::ofstream(path) << text;
+}
+
+/* Duration (s) and stream kinds of a file, as reelforge qc measures them. */
+struct Probe {
+  double duration_s = 0;
+  bool video = false, audio = false;
+  int width = 0, height = 0;
+};
+
+Probe probe(const std::string &path, const std::string &profile_dir) {
+  const std::string json = path + ".probe.json";
+  const std::string command = "REELFORGE_PLATFORMS_PATH=" + shell_quote(profile_dir) + " " +
+                              shell_quote(g_getenv("REELFORGE_BIN")) + " qc " + shell_quote(path) +
+                              " --profile small --json " + shell_quote(json);
+  std::string output;
+  run_command(command, &output, true);
+  Probe p;
+  JsonNodePtr report = load_json_file(json);
+  JsonObject *m = json_object_get_object_member(json_node_get_object(report.get()), "measurements");
+  p.duration_s = json_object_get_double_member(m, "duration_s");
+  if (json_object_has_member(m, "video")) {
+    JsonObject *video = json_object_get_object_member(m, "video");
+    p.video = true;
+    p.width = static_cast<int>(json_object_get_int_member(video, "width"));
+    p.height = static_cast<int>(json_object_get_int_member(video, "height"));
+  }
+  p.audio = json_object_has_member(m, "audio");
+  return p;
+}
+
+class RenderCommand : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    /* A small canvas keeps the suite fast; limits that a 3 s test ad meets. */
+    std::filesystem::create_directories(dir_->file("profiles"));
+    write_file(dir_->file("profiles/small.json"), R"({
+      "name": "small", "title": "Small test canvas",
+      "canvas": {"width": 320, "height": 568, "fps": 30},
+      "safe_zone": {"top": 40, "bottom": 120, "left": 0, "right": 40},
+      "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
+                 "aspect": {"equals": "9:16", "tolerance": 0.01}, "allow_black": false}}}})");
+    g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
+
+    /* A clip with picture and sound, and a music bed and a voice. */
+    const PipelineRun clip = run_pipeline(
+        "videotestsrc num-buffers=60 pattern=smpte horizontal-speed=4 ! "
+        "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc speed-preset=ultrafast ! "
+        "queue ! mux. audiotestsrc num-buffers=94 samplesperbuffer=1024 freq=330 volume=0.3 ! "
+        "audioconvert ! avenc_aac ! queue ! mux. mp4mux name=mux ! filesink location=" +
+        dir_->file("clip.mp4"));
+    ASSERT_TRUE(clip.reached_eos) << clip.error;
+    const PipelineRun music = run_pipeline(
+        "audiotestsrc num-buffers=300 samplesperbuffer=1600 freq=220 volume=0.3 ! "
+        "audio/x-raw,rate=48000,channels=2 ! wavenc ! filesink location=" +
+        dir_->file("music.wav"));
+    ASSERT_TRUE(music.reached_eos) << music.error;
+  }
+  static void TearDownTestSuite() {
+    g_unsetenv("REELFORGE_PLATFORMS_PATH");
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  /* A 3 s job: a card, the clip, a card, with a caption. */
+  static std::string job(const std::string &name, const std::string &extra = "") {
+    const std::string path = dir_->file(name + ".json");
+    write_file(path, R"({"name": ")" + name + R"(", "platforms": ["small"],
+      "scenes": [
+        {"source": {"card": {"text": "Hello", "background": {"gradient": ["#1E3A8A", "#9333EA"]}}},
+         "duration": 1},
+        {"source": {"uri": "clip.mp4"}, "trim": {"in": 0.5, "out": 1.75}},
+        {"source": {"card": {"text": "Bye", "background": "#0F766E"}}, "duration": 1,
+         "transition": {"type": "wipe-left", "duration": 0.25}}],
+      "transition": {"type": "crossfade", "duration": 0.25},
+      "overlays": [{"text": "Caption", "start": 0.5, "end": 2}],
+      "audio": {"keep_clip_audio": {"volume": 1},
+                "music": {"uri": "music.wav", "volume": 0.5, "fade_out": 0.5})" +
+                         extra + R"(},
+      "output": {"directory": "out", "thumbnails": 2, "video": {"preset": "ultrafast"}}})");
+    return path;
+  }
+  static std::string out(const std::string &name) { return dir_->file("out/" + name); }
+
+  static TempDir *dir_;
+};
+
+TempDir *RenderCommand::dir_ = nullptr;
+
+TEST_F(RenderCommand, RendersTheVideoItsReportAndThumbnails) {
+  const Result result = reelforge({"render", job("basic"), "--progress=json"});
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("\"output\": \"basic.small\""), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("basic.small: " + out("basic.small.mp4") + " (QC pass"),
+            std::string::npos)
+      << result.output;
+
+  /* 1 + 1.25 + 1 s minus two 0.25 s transitions */
+  const Probe p = probe(out("basic.small.mp4"), dir_->file("profiles"));
+  EXPECT_NEAR(p.duration_s, 2.75, 0.05);
+  EXPECT_EQ(p.width, 320);
+  EXPECT_EQ(p.height, 568);
+  EXPECT_TRUE(p.audio);
+
+  JsonNodePtr report = load_json_file(out("basic.small.qc.json"));
+  const auto errors =
+      JsonSchema::from_file((source_dir() / "schemas" / "qc-report.schema.json").string())
+          .validate(report.get());
+  EXPECT_TRUE(errors.empty()) << format_schema_errors(errors, "basic.small.qc.json");
+  EXPECT_TRUE(std::filesystem::exists(out("basic.small.thumb-1.jpg")));
+  EXPECT_TRUE(std::filesystem::exists(out("basic.small.thumb-2.jpg")));
+}
+
+/* The plan's command runs unchanged under gst-launch-1.0 and makes the
+ * same video. */
+TEST_F(RenderCommand, ThePlanRunsUnderGstLaunch) {
+  const std::string spec = job("planned");
+  const Result plan = reelforge({"plan", spec, "-o", dir_->file("launched")});
+  ASSERT_EQ(plan.status, 0) << plan.output;
+  const auto start = plan.output.find("gst-launch-1.0 -e ");
+  ASSERT_NE(start, std::string::npos) << plan.output;
+  const std::string command = plan.output.substr(start, plan.output.find('\n', start) - start);
+  std::filesystem::create_directories(dir_->file("launched"));
+  std::string launch_output;
+  EXPECT_EQ(run_command(command, &launch_output, true), 0) << launch_output;
+
+  const Result render = reelforge({"render", spec, "--progress=none"});
+  ASSERT_EQ(render.status, 0) << render.output;
+  const Probe launched = probe(dir_->file("launched/planned.small.mp4"), dir_->file("profiles"));
+  const Probe rendered = probe(out("planned.small.mp4"), dir_->file("profiles"));
+  EXPECT_NEAR(launched.duration_s, rendered.duration_s, 0.001);
+  EXPECT_EQ(launched.video, rendered.video);
+  EXPECT_EQ(launched.audio, rendered.audio);
+  EXPECT_TRUE(std::filesystem::exists(dir_->file("launched/planned.small.qc.json")));
+}
+
+TEST_F(RenderCommand, VariationsGiveOneOutputEach) {
+  const std::string spec = dir_->file("varied.json");
+  write_file(spec, R"({"name": "varied", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": "${word}", "background": "${colour}"}}, "duration": 1}],
+    "variations": {"dimensions": {"word": ["Hi", "Yo"], "colour": ["#1E3A8A", "#7C2D12"]},
+                   "exclude": [{"word": "Yo", "colour": "#7C2D12"}]},
+    "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
+  const Result plan = reelforge({"plan", spec});
+  ASSERT_EQ(plan.status, 0) << plan.output;
+  EXPECT_NE(plan.output.find("# 3 outputs"), std::string::npos) << plan.output;
+  const Result render = reelforge({"render", spec, "--progress=none"});
+  /* a card and no audio: silence is only a warning on this profile */
+  ASSERT_EQ(render.status, 0) << render.output;
+  for (const char *name : {"word-hi_colour-1e3a8a.small.mp4", "word-hi_colour-7c2d12.small.mp4",
+                           "word-yo_colour-1e3a8a.small.mp4"})
+    EXPECT_TRUE(std::filesystem::exists(out(name))) << name << "\n" << render.output;
+  EXPECT_FALSE(std::filesystem::exists(out("word-yo_colour-7c2d12.small.mp4")));
+}
+
+TEST_F(RenderCommand, AFailingQcKeepsTheFileAndExitsOne) {
+  /* a black card for a whole second breaks the profile's allow_black */
+  const std::string spec = dir_->file("dark.json");
+  write_file(spec, R"({"name": "dark", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": ".", "background": "#000000"}}, "duration": 1},
+               {"source": {"card": {"text": "Light", "background": "#FDE047"}}, "duration": 1}],
+    "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
+  const Result result = reelforge({"render", spec, "--progress=none"});
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("QC fail"), std::string::npos) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(out("dark.small.mp4")));
+  EXPECT_TRUE(std::filesystem::exists(out("dark.small.qc.json")));
+}
+
+TEST_F(RenderCommand, AnInvalidSpecIsExitTwoWithNothingMade) {
+  const std::string spec = dir_->file("invalid.json");
+  write_file(spec, R"({"name": "invalid", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": "x"}}, "duration": 1,
+                "transition": {"type": "swoosh"}}],
+    "output": {"directory": "out"}})");
+  const Result result = reelforge({"render", spec});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("/scenes/0/transition/type"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(out("invalid.small.mp4")));
+}
+
+TEST_F(RenderCommand, AMissingMediaFileIsNamedBeforeAnyWork) {
+  const std::string spec = dir_->file("missing.json");
+  write_file(spec, R"({"name": "missing", "platforms": ["small"],
+    "scenes": [{"source": {"uri": "nowhere.mp4"}, "duration": 1}],
+    "output": {"directory": "out"}})");
+  const Result result = reelforge({"render", spec});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("nowhere.mp4"), std::string::npos) << result.output;
+}
+
+TEST_F(RenderCommand, AnOverlayThatCannotFitFailsAndLeavesNothing) {
+  std::string long_text;
+  for (int i = 0; i < 60; ++i) long_text += "far too many words ";
+  const std::string spec = dir_->file("crowded.json");
+  write_file(spec, R"({"name": "crowded", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": "x", "background": "#1E3A8A"}}, "duration": 1}],
+    "overlays": [{"text": ")" +
+                       long_text + R"(", "start": 0, "end": 1, "style": {"size": 120}}],
+    "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
+  const Result result = reelforge({"render", spec, "--progress=none"});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("cues/0"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(out("crowded.small.mp4")));
+  EXPECT_FALSE(std::filesystem::exists(out("crowded.small.qc.json")));
+}
+
+/* Ctrl-C: the render stops and no file is left under the final name. The
+ * signal is sent when the first progress line arrives, not after a sleep. */
+TEST_F(RenderCommand, InterruptLeavesNoFileBehind) {
+  const std::string spec = dir_->file("long.json");
+  write_file(spec, R"({"name": "long", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": "A", "background": "#1E3A8A"}}, "duration": 30},
+               {"source": {"card": {"text": "B", "background": "#7C2D12"}}, "duration": 30}],
+    "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
+  const std::string command =
+      shell_quote(g_getenv("REELFORGE_BIN")) + " render " + shell_quote(spec) + " --progress=json";
+  std::string exec_command = "exec " + command;
+  gchar *argv[] = {const_cast<gchar *>("/bin/sh"), const_cast<gchar *>("-c"), exec_command.data(),
+                   nullptr};
+  GPid pid = 0;
+  gint stdout_fd = -1;
+  GError *error = nullptr;
+  ASSERT_TRUE(g_spawn_async_with_pipes(nullptr, argv, nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr,
+                                       nullptr, &pid, nullptr, &stdout_fd, nullptr, &error))
+      << (error ? error->message : "");
+  FILE *progress = fdopen(stdout_fd, "r");
+  char line[512];
+  ASSERT_NE(fgets(line, sizeof line, progress), nullptr);
+  EXPECT_NE(std::string(line).find("\"output\": \"long.small\""), std::string::npos) << line;
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(progress);
+  g_spawn_close_pid(pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_FALSE(std::filesystem::exists(out("long.small.mp4")));
+  EXPECT_FALSE(std::filesystem::exists(out("long.small.qc.json")));
+}
+
+}  // namespace
+}  // namespace reelforge::test
