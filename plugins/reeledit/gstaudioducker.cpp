@@ -334,6 +334,9 @@ struct AudioDuckerPrivate {
   /* The sidechain was not linked at READY -> PAUSED and is fed an EOS by
    * the element itself. */
   std::atomic<bool> sidechain_ended_here{false};
+  /* The output ended (aggregate() returned EOS): buffers reaching the sink
+   * pads get GST_FLOW_EOS, until a flush or a restart. */
+  std::atomic<bool> output_over{false};
 };
 
 }  // namespace
@@ -825,6 +828,7 @@ static gboolean gst_audio_ducker_start(GstAggregator *agg) {
     const Settings settings = self->priv->settings;
     GST_OBJECT_UNLOCK(self);
     with_state(self, [&](State &state) { reset_state(state, settings); });
+    self->priv->output_over = false;
     return TRUE;
   });
 }
@@ -855,9 +859,37 @@ static GstFlowReturn gst_audio_ducker_flush(GstAggregator *agg) {
       state.music_over = false;
       state.bed_over = false;
     });
+    self->priv->output_over = false;
     auto *parent_class = GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class);
     return parent_class->flush != nullptr ? parent_class->flush(agg) : GST_FLOW_OK;
   });
+}
+
+/* The base class pushes EOS when aggregate() returns it, but since
+ * GStreamer 1.24 it leaves the sink pads as they are: upstream blocked
+ * waiting for its queued buffer to be taken (music that goes on past
+ * duration, a longer voice) would wait forever. So the queued buffers are
+ * dropped and later ones refused with GST_FLOW_EOS (see
+ * gst_audio_ducker_refuse_after_end()), as 1.22 does itself. */
+static GstFlowReturn gst_audio_ducker_end_output(GstAudioDucker *self) {
+  self->priv->output_over = true;
+  while (gst_aggregator_pad_drop_buffer(self->music_pad)) {
+  }
+  while (gst_aggregator_pad_drop_buffer(self->sidechain_pad)) {
+  }
+  return GST_FLOW_EOS;
+}
+
+/* Buffer probe on the sink pads: after the end of the output, a buffer is
+ * dropped and its sender told the stream is over. */
+static GstPadProbeReturn gst_audio_ducker_refuse_after_end(GstPad *, GstPadProbeInfo *info,
+                                                           gpointer user_data) {
+  auto *self = static_cast<GstAudioDucker *>(user_data);
+  if (!self->priv->output_over) return GST_PAD_PROBE_OK;
+  gst_mini_object_unref(GST_MINI_OBJECT_CAST(GST_PAD_PROBE_INFO_DATA(info)));
+  GST_PAD_PROBE_INFO_DATA(info) = nullptr;
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_EOS;
+  return GST_PAD_PROBE_HANDLED;
 }
 
 static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean timeout) {
@@ -865,7 +897,8 @@ static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean tim
   return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
     Step step =
         with_state(self, [&](State &state) { return aggregate_step(self, state, timeout); });
-    if (!step.output) return step.flow;
+    if (!step.output)
+      return step.flow == GST_FLOW_EOS ? gst_audio_ducker_end_output(self) : step.flow;
     const GstClockTime pts = GST_BUFFER_PTS(step.output.get());
     const GstClockTime duration = GST_BUFFER_DURATION(step.output.get());
     if (GST_CLOCK_TIME_IS_VALID(pts)) {
@@ -875,9 +908,8 @@ static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean tim
       GST_OBJECT_UNLOCK(self);
     }
     const GstFlowReturn ret = gst_aggregator_finish_buffer(agg, step.output.release());
-    /* The base class then pushes EOS and answers EOS to what upstream
-     * still sends. */
-    return ret == GST_FLOW_OK && step.last ? GST_FLOW_EOS : ret;
+    if (ret == GST_FLOW_OK && step.last) return gst_audio_ducker_end_output(self);
+    return ret;
   });
 }
 
@@ -1167,4 +1199,10 @@ static void gst_audio_ducker_init(GstAudioDucker *self) {
   self->sidechain_pad = make_pad("sidechain");
   gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->music_pad));
   gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->sidechain_pad));
+  for (GstAggregatorPad *pad : {self->music_pad, self->sidechain_pad}) {
+    gst_pad_add_probe(
+        GST_PAD(pad),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        gst_audio_ducker_refuse_after_end, self, nullptr);
+  }
 }
