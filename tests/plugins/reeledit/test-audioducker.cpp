@@ -482,6 +482,55 @@ TEST(AudioDucker, VolumeAppliesOnTopOfDucking) {
   EXPECT_EQ(r.run.messages("audioducker").size(), 2u);
 }
 
+/* A flushing seek restarts the bed at the new position: after a seek to
+ * 1 s, duration=2 s ends the output at 3 s, fading in again from 1 s. */
+TEST(AudioDucker, FlushingSeekRestartsTheBed) {
+  auto pipeline = parse_pipeline(
+      "audiotestsrc freq=440 volume=0.5 samplesperbuffer=960 num-buffers=300 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! "
+      "audioducker duration=2000000000 fade-in=500000000 ! fakesink name=out sync=false");
+  ASSERT_TRUE(pipeline);
+  CapturedAudio output;
+  attach_capture(pipeline.get(), "out", output);
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline.get(), GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SECOND));
+  const PipelineRun run = run_pipeline(pipeline.get(), 20 * GST_SECOND);
+  ASSERT_TRUE(run.reached_eos) << run.error;
+  guint64 first = 0;
+  size_t index = 0;
+  while (index < output.times.size() && output.times[index].first != GST_SECOND) {
+    first += time_to_samples(output.times[index].second, kRate);
+    ++index;
+  }
+  ASSERT_LT(index, output.times.size()) << "no buffer at the seek position";
+  EXPECT_EQ(output.frames() - first, frame_at(2.0));
+  EXPECT_EQ(output.times.back().first + output.times.back().second, 3 * GST_SECOND);
+  /* 10 ms at the start of the fade are far below the music. */
+  EXPECT_LT(output.rms_db(first, first + kRate / 100), kMusicRms - 30.0);
+  EXPECT_NEAR(output.rms_db(first + frame_at(1.0), first + frame_at(2.0)), kMusicRms, 0.01);
+}
+
+/* Music cut at duration while ducked: the ducking ends at duration, in the
+ * FALSE message. */
+TEST(AudioDucker, CutWhileDuckedStopsDuckingAtDuration) {
+  GeneratedAudio sc = burst_sidechain(0.5, 5.0, 5.0);
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_ducker_to_eos(r, "duration=2000000000", 5.0, &sc));
+  ASSERT_EQ(r.output.frames(), frame_at(2.0));
+  EXPECT_NEAR(gain_db_at(r, frame_at(1.5)), -12.0, 1e-4);
+  const auto messages = r.run.messages("audioducker");
+  ASSERT_EQ(messages.size(), 2u);
+  gboolean ducking = TRUE;
+  ASSERT_TRUE(gst_structure_get_boolean(messages[1], "ducking", &ducking));
+  EXPECT_FALSE(ducking);
+  EXPECT_EQ(get_uint64(messages[1], "timestamp"), 500 * GST_MSECOND);
+  EXPECT_EQ(get_uint64(messages[1], "duration"), 1500 * GST_MSECOND);
+}
+
 /* 16-bit music under volume=10 saturates instead of wrapping around. */
 TEST(AudioDucker, S16VolumeSaturates) {
   DuckerRun r;
