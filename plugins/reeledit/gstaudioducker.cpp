@@ -33,8 +33,36 @@
  * element ends that pad itself, so linking it later, while PAUSED or
  * PLAYING, is not supported.
  *
+ * ## The music bed
+ *
+ * The element is also the music bed of a render: #GstAudioDucker:volume
+ * scales the music (linearly, on top of ducking), and the bed has a start,
+ * an optional length and fades. The bed starts at the running time of the
+ * start of the music's first segment (the music's first sample when it
+ * starts there) and is counted in music frames from there:
+ *
+ * * #GstAudioDucker:fade-in: the gain rises linearly in amplitude from 0
+ *   at the bed's start to full at fade-in.
+ * * #GstAudioDucker:duration: the output ends exactly
+ *   round(duration x rate) frames after the bed's start (the last buffer is
+ *   cut to that sample), then EOS, even if the music goes on: what follows
+ *   is dropped and upstream gets %GST_FLOW_EOS. If the music ends earlier
+ *   (or jumps past duration), the output is padded with silence (buffers
+ *   flagged %GST_BUFFER_FLAG_GAP, up to 100 ms each) up to duration, so the
+ *   bed never ends early; with no music at all the whole bed is silence
+ *   once the caps are known.
+ * * #GstAudioDucker:fade-out: with a duration, the gain falls linearly in
+ *   amplitude from full to 0 over the last fade-out before duration. Without
+ *   a duration it is ignored, since the end of the music is not known ahead.
+ *
+ * The fades multiply when they overlap. All of this works the same with the
+ * `sidechain` pad unlinked. Ducking follows the music only: when the music
+ * ends, or is cut at duration, while ducked, the %FALSE message is posted
+ * at its end and padding is not ducked.
+ *
  * A flushing seek restarts the sidechain analysis and the gain (0 dB) at the
- * new position.
+ * new position, and restarts the bed there too: fade-in, duration and
+ * fade-out count from the new segment's start.
  *
  * ## `audioducker` messages
  *
@@ -57,6 +85,13 @@
  * ]| Plays 6.4 s of a 440 Hz tone, lowered by 18 dB from 2 s to 4.1 s while
  * the 1 kHz tone on the sidechain plays, with one `audioducker` message when
  * ducking starts and one when it stops.
+ * |[
+ * gst-launch-1.0 audiotestsrc freq=440 num-buffers=1000 ! audio/x-raw,format=F32LE,rate=48000 ! \
+ *     audioducker volume=0.5 fade-in=1000000000 duration=5000000000 fade-out=2000000000 ! \
+ *     audioconvert ! autoaudiosink
+ * ]| A music bed without a voice: 5 s of the tone at -6 dB, fading in over
+ * the first second and out over the last two, although the source would go
+ * on for 21 s.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -96,6 +131,18 @@ constexpr gdouble MAX_THRESHOLD = 0.0;
 constexpr GstClockTime DEFAULT_ATTACK = 20 * GST_MSECOND;
 constexpr GstClockTime DEFAULT_RELEASE = 300 * GST_MSECOND;
 constexpr GstClockTime MAX_RAMP = 10 * GST_SECOND;
+constexpr gdouble DEFAULT_VOLUME = 1.0;
+constexpr gdouble MIN_VOLUME = 0.0;
+constexpr gdouble MAX_VOLUME = 10.0;
+constexpr GstClockTime DEFAULT_FADE_IN = 0;
+constexpr GstClockTime DEFAULT_FADE_OUT = 0;
+constexpr GstClockTime DEFAULT_DURATION = 0;
+/* Longest fade and duration: keeps frame counts within gint64. */
+constexpr GstClockTime MAX_TIME = G_MAXINT64;
+
+/* Silence that pads the music up to duration goes out in buffers of this
+ * length at most. */
+constexpr gint PADDING_BUFFERS_PER_SECOND = 10;
 
 /* Length of the windows the sidechain RMS is taken over. */
 constexpr gint LEVEL_WINDOWS_PER_SECOND = 100;
@@ -110,6 +157,10 @@ enum {
   PROP_THRESHOLD,
   PROP_ATTACK,
   PROP_RELEASE,
+  PROP_VOLUME,
+  PROP_FADE_IN,
+  PROP_FADE_OUT,
+  PROP_DURATION,
 };
 
 GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -130,6 +181,10 @@ struct Settings {
   gdouble threshold = DEFAULT_THRESHOLD; /* dBFS */
   GstClockTime attack = DEFAULT_ATTACK;
   GstClockTime release = DEFAULT_RELEASE;
+  gdouble volume = DEFAULT_VOLUME; /* linear */
+  GstClockTime fade_in = DEFAULT_FADE_IN;
+  GstClockTime fade_out = DEFAULT_FADE_OUT;
+  GstClockTime duration = DEFAULT_DURATION; /* 0: as long as the music */
 };
 
 /* One 10 ms stretch of sidechain, in running time. */
@@ -261,6 +316,13 @@ struct State {
   bool ducking = false;
   GstClockTime duck_start = GST_CLOCK_TIME_NONE; /* music buffer time */
   GstClockTime music_position = GST_CLOCK_TIME_NONE;
+  /* The bed: the output counted in music frames from bed_origin, the
+   * running time of the start of the music's first segment. */
+  bool have_bed_origin = false;
+  GstClockTime bed_origin = 0;
+  guint64 bed_next = 0;       /* frame after the last one output */
+  bool music_over = false;    /* music ended: only padding is left */
+  bool bed_over = false;      /* the output ended at duration */
   std::vector<gdouble> gains; /* per frame of the current buffer */
   std::vector<StructurePtr> pending;
 };
@@ -272,6 +334,9 @@ struct AudioDuckerPrivate {
   /* The sidechain was not linked at READY -> PAUSED and is fed an EOS by
    * the element itself. */
   std::atomic<bool> sidechain_ended_here{false};
+  /* The output ended (aggregate() returned EOS): buffers reaching the sink
+   * pads get GST_FLOW_EOS, until a flush or a restart. */
+  std::atomic<bool> output_over{false};
 };
 
 }  // namespace
@@ -297,6 +362,11 @@ void reset_state(State &state, const Settings &settings) {
   state.ducking = false;
   state.duck_start = GST_CLOCK_TIME_NONE;
   state.music_position = GST_CLOCK_TIME_NONE;
+  state.have_bed_origin = false;
+  state.bed_origin = 0;
+  state.bed_next = 0;
+  state.music_over = false;
+  state.bed_over = false;
   state.pending.clear();
 }
 
@@ -364,13 +434,70 @@ void queue_message(GstAudioDucker *self, State &state, bool ducking, GstClockTim
                    GST_TIME_ARGS(at));
 }
 
-/* Computes state.gains for n_frames of music starting at buffer time pts;
- * returns false when every gain is exactly 1. */
-bool compute_gains(GstAudioDucker *self, State &state, GstClockTime pts, guint64 n_frames) {
+/* Frames in the bed (round(duration x rate)); 0 when it follows the music. */
+guint64 bed_length(const State &state) {
+  return state.settings.duration > 0 ? reelforge::time_to_samples(state.settings.duration,
+                                                                  GST_AUDIO_INFO_RATE(&state.music))
+                                     : 0;
+}
+
+/* Index of the bed frame at music buffer time pts, negative before the
+ * bed's start; for an untimestamped buffer, the frame after the last one
+ * output. */
+gint64 bed_frame_at(GstAudioDucker *self, const State &state, GstClockTime pts) {
+  const GstSegment &segment = self->music_pad->segment;
+  guint64 rt = 0;
+  const gint sign = GST_CLOCK_TIME_IS_VALID(pts) && segment.format == GST_FORMAT_TIME
+                        ? gst_segment_to_running_time_full(&segment, GST_FORMAT_TIME, pts, &rt)
+                        : 0;
+  if (sign == 0 || !state.have_bed_origin) return static_cast<gint64>(state.bed_next);
+  const gint rate = GST_AUDIO_INFO_RATE(&state.music);
+  if (sign > 0 && rt >= state.bed_origin)
+    return static_cast<gint64>(reelforge::time_to_samples(rt - state.bed_origin, rate));
+  const GstClockTime before = sign > 0 ? state.bed_origin - rt : state.bed_origin + rt;
+  return -static_cast<gint64>(reelforge::time_to_samples(before, rate));
+}
+
+/* Music buffer time of bed frame k. */
+GstClockTime bed_frame_time(GstAudioDucker *self, const State &state, guint64 k) {
+  const GstClockTime rt =
+      state.bed_origin + reelforge::samples_to_time(k, GST_AUDIO_INFO_RATE(&state.music));
+  const GstSegment &segment = self->music_pad->segment;
+  return segment.format == GST_FORMAT_TIME
+             ? gst_segment_position_from_running_time(&segment, GST_FORMAT_TIME, rt)
+             : rt;
+}
+
+/* volume with the fades, at bed frame k (linear in amplitude). */
+gdouble bed_envelope(const State &state, gint64 k) {
+  const Settings &settings = state.settings;
+  const gint rate = GST_AUDIO_INFO_RATE(&state.music);
+  gdouble gain = settings.volume;
+  if (settings.fade_in > 0) {
+    const gdouble fade_frames = reelforge::to_seconds(settings.fade_in) * rate;
+    if (static_cast<gdouble>(k) < fade_frames)
+      gain *= std::max(0.0, static_cast<gdouble>(k) / fade_frames);
+  }
+  const guint64 length = bed_length(state);
+  if (length > 0 && settings.fade_out > 0) {
+    const gdouble fade_frames = reelforge::to_seconds(settings.fade_out) * rate;
+    const gdouble left = static_cast<gdouble>(length) - static_cast<gdouble>(k);
+    if (left < fade_frames) gain *= std::max(0.0, left / fade_frames);
+  }
+  return gain;
+}
+
+/* Computes state.gains (ducking times the bed envelope) for n_frames of
+ * music starting at buffer time pts and bed frame first; returns false when
+ * every gain is exactly 1. */
+bool compute_gains(GstAudioDucker *self, State &state, GstClockTime pts, gint64 first,
+                   guint64 n_frames) {
   const Settings &settings = state.settings;
   const gint rate = GST_AUDIO_INFO_RATE(&state.music);
   const GstClockTime rt0 =
-      gst_segment_to_running_time(&self->music_pad->segment, GST_FORMAT_TIME, pts);
+      GST_CLOCK_TIME_IS_VALID(pts)
+          ? gst_segment_to_running_time(&self->music_pad->segment, GST_FORMAT_TIME, pts)
+          : GST_CLOCK_TIME_NONE;
   /* dB per sample along the ramps; a zero-length ramp is a step. */
   const gdouble attack_step =
       settings.attack > 0 ? settings.amount / (reelforge::to_seconds(settings.attack) * rate)
@@ -400,8 +527,9 @@ bool compute_gains(GstAudioDucker *self, State &state, GstClockTime pts, guint64
       cached_db = state.gain_db;
       cached_linear = std::pow(10.0, cached_db / 20.0);
     }
-    state.gains[i] = cached_linear;
-    any = any || cached_linear != 1.0;
+    const gdouble gain = cached_linear * bed_envelope(state, first + static_cast<gint64>(i));
+    state.gains[i] = gain;
+    any = any || gain != 1.0;
   }
   return any;
 }
@@ -421,8 +549,9 @@ void apply_gains(const State &state, GstBuffer *buffer) {
     auto *samples = reinterpret_cast<gint16 *>(mapping.data());
     for (guint64 i = 0; i < frames; ++i) {
       for (guint c = 0; c < channels; ++c) {
+        /* volume goes up to 10: 16-bit samples saturate. */
         gint16 &s = samples[i * channels + c];
-        s = static_cast<gint16>(std::lround(s * state.gains[i]));
+        s = static_cast<gint16>(std::clamp(std::lround(s * state.gains[i]), -32768L, 32767L));
       }
     }
   }
@@ -459,19 +588,85 @@ auto with_state(GstAudioDucker *self, Body &&body) {
 struct Step {
   GstFlowReturn flow = GST_FLOW_OK;
   reelforge::BufferPtr output;
+  bool last = false; /* output is the end of the bed: EOS after it */
 };
+
+/* The music stops counting while ducked: the stop message is at its end. */
+void stop_ducking_at(GstAudioDucker *self, State &state, GstClockTime end) {
+  if (state.ducking && GST_CLOCK_TIME_IS_VALID(end)) {
+    queue_message(self, state, false, end);
+    state.ducking = false;
+  }
+}
+
+/* After the music: silence up to duration, then EOS. */
+Step pad_with_silence(GstAudioDucker *self, State &state) {
+  Step step;
+  const guint64 length = bed_length(state);
+  if (length == 0 || !state.have_music_info || state.bed_next >= length) {
+    state.bed_over = true;
+    step.flow = GST_FLOW_EOS;
+    return step;
+  }
+  if (!state.have_bed_origin) {
+    /* No music buffer came: the bed starts with the music's segment. */
+    const GstSegment &segment = self->music_pad->segment;
+    state.bed_origin = segment.format == GST_FORMAT_TIME
+                           ? gst_segment_to_running_time(&segment, GST_FORMAT_TIME, segment.start)
+                           : 0;
+    state.have_bed_origin = GST_CLOCK_TIME_IS_VALID(state.bed_origin);
+    if (!state.have_bed_origin) state.bed_origin = 0;
+  }
+  const gint rate = GST_AUDIO_INFO_RATE(&state.music);
+  const guint64 chunk = std::max(1, rate / PADDING_BUFFERS_PER_SECOND);
+  const guint64 n = std::min(chunk, length - state.bed_next);
+  const gsize size = n * GST_AUDIO_INFO_BPF(&state.music);
+  reelforge::BufferPtr buffer(gst_buffer_new_allocate(nullptr, size, nullptr));
+  {
+    const Mapping mapping(buffer.get(), GST_MAP_WRITE);
+    gst_audio_format_info_fill_silence(state.music.finfo, mapping.data(), mapping.size());
+  }
+  const GstClockTime pts = bed_frame_time(self, state, state.bed_next);
+  GST_BUFFER_PTS(buffer.get()) = pts;
+  GST_BUFFER_DURATION(buffer.get()) = bed_frame_time(self, state, state.bed_next + n) - pts;
+  GST_BUFFER_FLAG_SET(buffer.get(), GST_BUFFER_FLAG_GAP);
+  state.bed_next += n;
+  state.music_position = pts + GST_BUFFER_DURATION(buffer.get());
+  step.last = state.bed_next >= length;
+  state.bed_over = step.last;
+  step.output = std::move(buffer);
+  return step;
+}
+
+/* Cuts buffer (n_frames, writable) to its first keep frames, ending at
+ * buffer time end. */
+void clip_buffer(GstBuffer *buffer, const State &state, guint64 n_frames, guint64 keep,
+                 GstClockTime end) {
+  if (gst_buffer_get_size(buffer) > 0)
+    gst_buffer_resize(buffer, 0, static_cast<gssize>(keep * GST_AUDIO_INFO_BPF(&state.music)));
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  GST_BUFFER_DURATION(buffer) =
+      GST_CLOCK_TIME_IS_VALID(pts) && end >= pts
+          ? end - pts
+          : reelforge::samples_to_time(keep, GST_AUDIO_INFO_RATE(&state.music));
+  if (GST_BUFFER_OFFSET_IS_VALID(buffer) && GST_BUFFER_OFFSET_END_IS_VALID(buffer))
+    GST_BUFFER_OFFSET_END(buffer) -= n_frames - keep;
+}
 
 Step aggregate_step(GstAudioDucker *self, State &state, gboolean timeout) {
   Step step;
+  if (state.bed_over) {
+    step.flow = GST_FLOW_EOS;
+    return step;
+  }
+  if (state.music_over) return pad_with_silence(self, state);
   GstAggregatorPad *music = self->music_pad;
   reelforge::BufferPtr peeked(gst_aggregator_pad_peek_buffer(music));
   if (!peeked) {
     if (gst_aggregator_pad_is_eos(music)) {
-      if (state.ducking && GST_CLOCK_TIME_IS_VALID(state.music_position)) {
-        queue_message(self, state, false, state.music_position);
-        state.ducking = false;
-      }
-      step.flow = GST_FLOW_EOS;
+      stop_ducking_at(self, state, state.music_position);
+      state.music_over = true;
+      return pad_with_silence(self, state);
     }
     return step; /* live timeout without music: nothing to output */
   }
@@ -480,9 +675,31 @@ Step aggregate_step(GstAudioDucker *self, State &state, gboolean timeout) {
     return step;
   }
   const GstClockTime pts = GST_BUFFER_PTS(peeked.get());
-  const guint64 frames = gst_buffer_get_size(peeked.get()) / GST_AUDIO_INFO_BPF(&state.music);
-  const GstClockTime duration =
-      reelforge::samples_to_time(frames, GST_AUDIO_INFO_RATE(&state.music));
+  const gsize size = gst_buffer_get_size(peeked.get());
+  const gint rate = GST_AUDIO_INFO_RATE(&state.music);
+  /* GAP events come as empty buffers that only have a duration. */
+  const GstClockTime in_duration = GST_BUFFER_DURATION(peeked.get());
+  const guint64 frames = size > 0 ? size / GST_AUDIO_INFO_BPF(&state.music)
+                                  : (GST_CLOCK_TIME_IS_VALID(in_duration)
+                                         ? reelforge::time_to_samples(in_duration, rate)
+                                         : 0);
+  const gint64 first = bed_frame_at(self, state, pts);
+  const guint64 length = bed_length(state);
+  if (length > 0 && first >= static_cast<gint64>(length)) {
+    /* Music past the end of the bed: dropped; what is missing before it is
+     * padded. */
+    gst_aggregator_pad_drop_buffer(music);
+    stop_ducking_at(self, state, state.music_position);
+    state.music_over = true;
+    return pad_with_silence(self, state);
+  }
+  const guint64 keep =
+      length > 0
+          ? std::min<guint64>(frames, static_cast<guint64>(static_cast<gint64>(length) - first))
+          : frames;
+  const bool last =
+      length > 0 && first + static_cast<gint64>(frames) >= static_cast<gint64>(length);
+  const GstClockTime duration = reelforge::samples_to_time(keep, rate);
   if (GST_CLOCK_TIME_IS_VALID(pts)) {
     /* The sidechain must be analysed up to the end of this buffer. */
     const GstClockTime end_rt = gst_segment_to_running_time(
@@ -504,14 +721,26 @@ Step aggregate_step(GstAudioDucker *self, State &state, gboolean timeout) {
   }
   reelforge::BufferPtr buffer(gst_aggregator_pad_pop_buffer(music));
   if (!buffer) return step;
-  const bool needs_gain = GST_CLOCK_TIME_IS_VALID(pts) && frames > 0 &&
+  if (keep < frames) {
+    buffer.reset(gst_buffer_make_writable(buffer.release()));
+    clip_buffer(buffer.get(), state, frames, keep, bed_frame_time(self, state, length));
+  }
+  const bool needs_gain = keep > 0 && size > 0 &&
                           !GST_BUFFER_FLAG_IS_SET(buffer.get(), GST_BUFFER_FLAG_GAP) &&
-                          compute_gains(self, state, pts, frames);
+                          compute_gains(self, state, pts, first, keep);
   if (needs_gain) {
     buffer.reset(gst_buffer_make_writable(buffer.release()));
     apply_gains(state, buffer.get());
   }
-  if (GST_CLOCK_TIME_IS_VALID(pts)) state.music_position = pts + duration;
+  if (GST_CLOCK_TIME_IS_VALID(pts))
+    state.music_position = pts + (keep < frames ? GST_BUFFER_DURATION(buffer.get()) : duration);
+  state.bed_next =
+      std::max<gint64>(static_cast<gint64>(state.bed_next), first + static_cast<gint64>(keep));
+  if (last) {
+    stop_ducking_at(self, state, state.music_position);
+    state.bed_over = true;
+    step.last = true;
+  }
   step.output = std::move(buffer);
   return step;
 }
@@ -535,6 +764,18 @@ static void gst_audio_ducker_set_property(GObject *object, guint prop_id, const 
       break;
     case PROP_RELEASE:
       settings.release = g_value_get_uint64(value);
+      break;
+    case PROP_VOLUME:
+      settings.volume = g_value_get_double(value);
+      break;
+    case PROP_FADE_IN:
+      settings.fade_in = g_value_get_uint64(value);
+      break;
+    case PROP_FADE_OUT:
+      settings.fade_out = g_value_get_uint64(value);
+      break;
+    case PROP_DURATION:
+      settings.duration = g_value_get_uint64(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -561,6 +802,18 @@ static void gst_audio_ducker_get_property(GObject *object, guint prop_id, GValue
     case PROP_RELEASE:
       g_value_set_uint64(value, settings.release);
       break;
+    case PROP_VOLUME:
+      g_value_set_double(value, settings.volume);
+      break;
+    case PROP_FADE_IN:
+      g_value_set_uint64(value, settings.fade_in);
+      break;
+    case PROP_FADE_OUT:
+      g_value_set_uint64(value, settings.fade_out);
+      break;
+    case PROP_DURATION:
+      g_value_set_uint64(value, settings.duration);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -575,6 +828,7 @@ static gboolean gst_audio_ducker_start(GstAggregator *agg) {
     const Settings settings = self->priv->settings;
     GST_OBJECT_UNLOCK(self);
     with_state(self, [&](State &state) { reset_state(state, settings); });
+    self->priv->output_over = false;
     return TRUE;
   });
 }
@@ -599,10 +853,43 @@ static GstFlowReturn gst_audio_ducker_flush(GstAggregator *agg) {
       state.ducking = false;
       state.duck_start = GST_CLOCK_TIME_NONE;
       state.music_position = GST_CLOCK_TIME_NONE;
+      state.have_bed_origin = false;
+      state.bed_origin = 0;
+      state.bed_next = 0;
+      state.music_over = false;
+      state.bed_over = false;
     });
+    self->priv->output_over = false;
     auto *parent_class = GST_AGGREGATOR_CLASS(gst_audio_ducker_parent_class);
     return parent_class->flush != nullptr ? parent_class->flush(agg) : GST_FLOW_OK;
   });
+}
+
+/* The base class pushes EOS when aggregate() returns it, but since
+ * GStreamer 1.24 it leaves the sink pads as they are: upstream blocked
+ * waiting for its queued buffer to be taken (music that goes on past
+ * duration, a longer voice) would wait forever. So the queued buffers are
+ * dropped and later ones refused with GST_FLOW_EOS (see
+ * gst_audio_ducker_refuse_after_end()), as 1.22 does itself. */
+static GstFlowReturn gst_audio_ducker_end_output(GstAudioDucker *self) {
+  self->priv->output_over = true;
+  while (gst_aggregator_pad_drop_buffer(self->music_pad)) {
+  }
+  while (gst_aggregator_pad_drop_buffer(self->sidechain_pad)) {
+  }
+  return GST_FLOW_EOS;
+}
+
+/* Buffer probe on the sink pads: after the end of the output, a buffer is
+ * dropped and its sender told the stream is over. */
+static GstPadProbeReturn gst_audio_ducker_refuse_after_end(GstPad *, GstPadProbeInfo *info,
+                                                           gpointer user_data) {
+  auto *self = static_cast<GstAudioDucker *>(user_data);
+  if (!self->priv->output_over) return GST_PAD_PROBE_OK;
+  gst_mini_object_unref(GST_MINI_OBJECT_CAST(GST_PAD_PROBE_INFO_DATA(info)));
+  GST_PAD_PROBE_INFO_DATA(info) = nullptr;
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_EOS;
+  return GST_PAD_PROBE_HANDLED;
 }
 
 static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean timeout) {
@@ -610,7 +897,8 @@ static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean tim
   return REELFORGE_GUARD(self, GST_FLOW_ERROR, [&] {
     Step step =
         with_state(self, [&](State &state) { return aggregate_step(self, state, timeout); });
-    if (!step.output) return step.flow;
+    if (!step.output)
+      return step.flow == GST_FLOW_EOS ? gst_audio_ducker_end_output(self) : step.flow;
     const GstClockTime pts = GST_BUFFER_PTS(step.output.get());
     const GstClockTime duration = GST_BUFFER_DURATION(step.output.get());
     if (GST_CLOCK_TIME_IS_VALID(pts)) {
@@ -619,7 +907,9 @@ static GstFlowReturn gst_audio_ducker_aggregate(GstAggregator *agg, gboolean tim
           pts + (GST_CLOCK_TIME_IS_VALID(duration) ? duration : 0);
       GST_OBJECT_UNLOCK(self);
     }
-    return gst_aggregator_finish_buffer(agg, step.output.release());
+    const GstFlowReturn ret = gst_aggregator_finish_buffer(agg, step.output.release());
+    if (ret == GST_FLOW_OK && step.last) return gst_audio_ducker_end_output(self);
+    return ret;
   });
 }
 
@@ -679,6 +969,14 @@ static gboolean gst_audio_ducker_sink_event(GstAggregator *agg, GstAggregatorPad
       const GstSegment *segment = nullptr;
       gst_event_parse_segment(event, &segment);
       gst_aggregator_update_segment(agg, segment);
+      with_state(self, [&](State &state) {
+        if (state.have_bed_origin || segment->format != GST_FORMAT_TIME) return;
+        /* Later segments (without a flush) continue the same bed. */
+        const GstClockTime origin =
+            gst_segment_to_running_time(segment, GST_FORMAT_TIME, segment->start);
+        state.have_bed_origin = GST_CLOCK_TIME_IS_VALID(origin);
+        state.bed_origin = state.have_bed_origin ? origin : 0;
+      });
     }
     return true;
   });
@@ -811,6 +1109,59 @@ static void gst_audio_ducker_class_init(GstAudioDuckerClass *klass) {
       g_param_spec_uint64("release", "Release",
                           "Time the gain takes to go from -amount back up to 0 dB, in nanoseconds",
                           0, MAX_RAMP, DEFAULT_RELEASE, flags));
+  /**
+   * GstAudioDucker:volume:
+   *
+   * Gain applied to the music on top of ducking and the fades, linear
+   * (1.0 leaves it alone, 0.5 is -6.02 dB). F32LE output is not clipped;
+   * S16LE output saturates.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_VOLUME,
+      g_param_spec_double("volume", "Volume",
+                          "Gain applied to the music on top of ducking and the fades, linear "
+                          "(1.0 leaves it alone)",
+                          MIN_VOLUME, MAX_VOLUME, DEFAULT_VOLUME, flags));
+  /**
+   * GstAudioDucker:fade-in:
+   *
+   * Length of the fade-in at the start of the bed, in nanoseconds: the
+   * gain rises linearly in amplitude from 0 at the bed's first frame to
+   * full at fade-in (0: no fade).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_FADE_IN,
+      g_param_spec_uint64("fade-in", "Fade in",
+                          "Length of the fade-in at the start of the bed, linear in amplitude "
+                          "from 0, in nanoseconds (0: none)",
+                          0, MAX_TIME, DEFAULT_FADE_IN, flags));
+  /**
+   * GstAudioDucker:fade-out:
+   *
+   * Length of the fade-out before #GstAudioDucker:duration, in
+   * nanoseconds: the gain falls linearly in amplitude from full to 0 at
+   * duration (0: no fade). Ignored when duration is 0, since the end of the
+   * music is not known in advance.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_FADE_OUT,
+      g_param_spec_uint64("fade-out", "Fade out",
+                          "Length of the fade-out to 0 at the end of duration, linear in "
+                          "amplitude, in nanoseconds (0: none; ignored without duration)",
+                          0, MAX_TIME, DEFAULT_FADE_OUT, flags));
+  /**
+   * GstAudioDucker:duration:
+   *
+   * Length of the bed, in nanoseconds: the output is exactly
+   * round(duration x rate) frames of music, then EOS; longer music is cut,
+   * shorter music is padded with silence. 0 follows the music.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_DURATION,
+      g_param_spec_uint64("duration", "Duration",
+                          "Length of the output, in nanoseconds: longer music is cut, shorter "
+                          "music padded with silence (0: as long as the music)",
+                          0, MAX_TIME, DEFAULT_DURATION, flags));
 
   gst_element_class_set_static_metadata(
       element_class, "Audio ducker", "Filter/Effect/Audio",
@@ -848,4 +1199,10 @@ static void gst_audio_ducker_init(GstAudioDucker *self) {
   self->sidechain_pad = make_pad("sidechain");
   gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->music_pad));
   gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->sidechain_pad));
+  for (GstAggregatorPad *pad : {self->music_pad, self->sidechain_pad}) {
+    gst_pad_add_probe(
+        GST_PAD(pad),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        gst_audio_ducker_refuse_after_end, self, nullptr);
+  }
 }

@@ -4,7 +4,10 @@
  * audioducker: the music drops by the configured amount while the sidechain
  * is above the threshold, along attack and release ramps of the configured
  * lengths; an ended or unlinked sidechain leaves the music alone; times
- * follow the music; messages mark where ducking starts and stops.
+ * follow the music; messages mark where ducking starts and stops. As a
+ * music bed: volume scales the music, fade-in and fade-out ramp it linearly
+ * in amplitude, duration cuts it or pads it with silence to the exact
+ * sample, with or without a sidechain.
  */
 #include "generated-audio.h"
 #include "test-environment.h"
@@ -32,14 +35,16 @@ struct DuckerRun {
   GeneratedAudio music;
 };
 
-void run_ducker(DuckerRun &r, const std::string &properties, double music_seconds,
-                GeneratedAudio *sidechain, const std::string &music_format = "F32LE") {
+/* Runs the pipeline to EOS, whatever the output's length. */
+void run_ducker_to_eos(DuckerRun &r, const std::string &properties, double music_seconds,
+                       GeneratedAudio *sidechain, const std::string &music_format = "F32LE",
+                       guint64 music_buffer_frames = 960) {
   r.music.format = music_format;
   r.music.rate = kRate;
   r.music.channels = 2;
   r.music.frames = static_cast<guint64>(music_seconds * kRate);
   r.music.signal = sine(kMusicAmplitude, 440, kRate);
-  r.music.buffer_frames = 960;
+  r.music.buffer_frames = music_buffer_frames;
   std::string description =
       "appsrc name=music ! audioducker name=d " + properties + " ! fakesink name=out sync=false";
   if (sidechain != nullptr) description += " appsrc name=sc ! d.sidechain";
@@ -50,6 +55,12 @@ void run_ducker(DuckerRun &r, const std::string &properties, double music_second
   attach_capture(pipeline.get(), "out", r.output);
   r.run = run_pipeline(pipeline.get());
   ASSERT_TRUE(r.run.reached_eos) << r.run.error;
+}
+
+/* Runs the pipeline; the output has as many frames as the music. */
+void run_ducker(DuckerRun &r, const std::string &properties, double music_seconds,
+                GeneratedAudio *sidechain, const std::string &music_format = "F32LE") {
+  ASSERT_NO_FATAL_FAILURE(run_ducker_to_eos(r, properties, music_seconds, sidechain, music_format));
   ASSERT_EQ(r.output.frames(), r.music.frames);
 }
 
@@ -300,6 +311,242 @@ TEST(AudioDucker, FlushingSeekWithUnlinkedSidechain) {
   bool seen = false;
   for (const auto &[pts, duration] : output.times) seen = seen || pts == GST_SECOND;
   EXPECT_TRUE(seen) << "no buffer at the seek position";
+}
+
+/* The linear gain applied near frame f: output / input on channel 0 at the
+ * first frame from f on where the music is not near a zero crossing, which
+ * is stored in used. */
+double gain_near(const DuckerRun &r, guint64 f, guint64 &used) {
+  for (used = f; used < f + 200; ++used) {
+    const double in = r.music.signal(used, 0);
+    if (std::fabs(in) > 0.2) return r.output.samples[used * 2] / in;
+  }
+  ADD_FAILURE() << "no usable sample near frame " << f;
+  return 0.0;
+}
+
+/* Output times start at 0, follow each other without a hole and end at
+ * end. */
+void expect_contiguous_times(const CapturedAudio &output, GstClockTime end) {
+  ASSERT_FALSE(output.times.empty());
+  GstClockTime expected = 0;
+  for (const auto &[pts, duration] : output.times) {
+    ASSERT_EQ(pts, expected);
+    expected = pts + duration;
+  }
+  EXPECT_EQ(expected, end);
+}
+
+/* The music-bed properties, run without a sidechain (false) and with one
+ * (true): a 6 s voice too quiet to duck (-43 dBFS), longer than every
+ * music and duration here, so it is still flowing when the bed ends. The
+ * music comes in buffers of 1024 frames, which do not end on whole seconds. */
+class AudioDuckerBed : public ::testing::TestWithParam<bool> {
+ protected:
+  void run_bed(DuckerRun &r, const std::string &properties, double music_seconds) {
+    voice_ = burst_sidechain(0.0, 6.0, 6.0, 0.01);
+    ASSERT_NO_FATAL_FAILURE(run_ducker_to_eos(r, properties, music_seconds,
+                                              GetParam() ? &voice_ : nullptr, "F32LE", 1024));
+    EXPECT_TRUE(r.run.messages("audioducker").empty());
+  }
+
+ private:
+  GeneratedAudio voice_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sidechain, AudioDuckerBed, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                           return std::string(info.param ? "Linked" : "Unlinked");
+                         });
+
+/* volume=0.5 is -6.02 dB on every sample. */
+TEST_P(AudioDuckerBed, VolumeScalesTheMusic) {
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_bed(r, "volume=0.5", 2.0));
+  ASSERT_EQ(r.output.frames(), r.music.frames);
+  EXPECT_NEAR(r.output.rms_db(0, r.output.frames()), kMusicRms - 6.0206, 1e-3);
+  for (double t : {0.0, 0.5, 1.0, 1.99}) {
+    SCOPED_TRACE("t = " + std::to_string(t));
+    EXPECT_NEAR(gain_db_at(r, frame_at(t)), -6.0206, 1e-4);
+  }
+  expect_contiguous_times(r.output, 2 * GST_SECOND);
+}
+
+/* The fade-in rises linearly in amplitude: frame f of a 1 s fade has gain
+ * f / 48000, from 0 at the music's first sample; full gain after it. */
+TEST_P(AudioDuckerBed, FadeInIsLinearFromTheFirstSample) {
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_bed(r, "fade-in=1000000000", 3.0));
+  ASSERT_EQ(r.output.frames(), r.music.frames);
+  EXPECT_EQ(r.output.samples[0], 0.0);
+  for (double t : {0.0, 0.1, 0.25, 0.5, 0.75, 0.99}) {
+    SCOPED_TRACE("t = " + std::to_string(t));
+    guint64 used = 0;
+    const double gain = gain_near(r, frame_at(t), used);
+    EXPECT_NEAR(gain, static_cast<double>(used) / kRate, 1e-5);
+  }
+  for (double t : {1.0, 2.0, 2.99}) {
+    SCOPED_TRACE("t = " + std::to_string(t));
+    EXPECT_NEAR(gain_db_at(r, frame_at(t)), 0.0, 1e-5);
+  }
+  EXPECT_NEAR(r.output.rms_db(frame_at(1.0), frame_at(3.0)), kMusicRms, 1e-3);
+}
+
+/* duration cuts longer music at round(duration x rate) frames: the last
+ * buffer is cut inside, the times are contiguous up to the cut, the samples
+ * are the music's, and EOS follows; upstream stops (gets EOS) instead of
+ * producing the rest. */
+TEST_P(AudioDuckerBed, DurationCutsTheMusicToTheSample) {
+  for (const GstClockTime duration : {GstClockTime{3 * GST_SECOND}, GstClockTime{1234567891}}) {
+    SCOPED_TRACE("duration = " + std::to_string(duration));
+    DuckerRun r;
+    ASSERT_NO_FATAL_FAILURE(run_bed(r, "duration=" + std::to_string(duration), 5.0));
+    const guint64 expected_frames = time_to_samples(duration, kRate);
+    ASSERT_EQ(r.output.frames(), expected_frames);
+    EXPECT_NE(expected_frames % r.music.buffer_frames, 0u) << "no buffer was cut";
+    expect_contiguous_times(r.output, samples_to_time(expected_frames, kRate));
+    for (guint64 f = 0; f < expected_frames; f += 101)
+      ASSERT_EQ(r.output.samples[f * 2], static_cast<gfloat>(r.music.signal(f, 0))) << f;
+    EXPECT_EQ(r.output.samples[(expected_frames - 1) * 2],
+              static_cast<gfloat>(r.music.signal(expected_frames - 1, 0)));
+    EXPECT_LT(r.music.next, frame_at(4.5)) << "upstream went on to the end of the music";
+  }
+  /* Exactly 3 s. */
+  EXPECT_EQ(time_to_samples(3 * GST_SECOND, kRate), 144000u);
+}
+
+/* Music shorter than duration is padded with silence up to it. */
+TEST_P(AudioDuckerBed, ShortMusicIsPaddedWithSilence) {
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_bed(r, "duration=3000000000", 2.0));
+  ASSERT_EQ(r.output.frames(), frame_at(3.0));
+  expect_contiguous_times(r.output, 3 * GST_SECOND);
+  for (guint64 f = 0; f < frame_at(2.0); f += 101)
+    ASSERT_EQ(r.output.samples[f * 2], static_cast<gfloat>(r.music.signal(f, 0))) << f;
+  for (guint64 i = frame_at(2.0) * 2; i < r.output.samples.size(); ++i)
+    ASSERT_EQ(r.output.samples[i], 0.0) << "frame " << i / 2;
+}
+
+/* The fade-out ends at silence at duration and leaves the music at full
+ * gain before it; without duration it does nothing. */
+TEST_P(AudioDuckerBed, FadeOutEndsInSilenceAtDuration) {
+  {
+    DuckerRun r;
+    ASSERT_NO_FATAL_FAILURE(run_bed(r, "duration=3000000000 fade-out=1000000000", 5.0));
+    ASSERT_EQ(r.output.frames(), frame_at(3.0));
+    for (guint64 f = 0; f < frame_at(2.0); f += 101)
+      ASSERT_EQ(r.output.samples[f * 2], static_cast<gfloat>(r.music.signal(f, 0))) << f;
+    /* Gain (end - f) / 48000 at frame f of the last second. */
+    for (double t : {2.0, 2.25, 2.5, 2.75, 2.99}) {
+      SCOPED_TRACE("t = " + std::to_string(t));
+      guint64 used = 0;
+      const double gain = gain_near(r, frame_at(t), used);
+      EXPECT_NEAR(gain, static_cast<double>(frame_at(3.0) - used) / kRate, 1e-5);
+    }
+    /* The last sample is at 1/48000 of full gain, the last millisecond
+     * under 1/1000 (more than 60 dB down): silence at duration. */
+    const guint64 end = frame_at(3.0);
+    EXPECT_LE(std::fabs(r.output.samples[(end - 1) * 2]), kMusicAmplitude / kRate);
+    EXPECT_LT(r.output.rms_db(end - kRate / 1000, end), kMusicRms - 60.0);
+    expect_contiguous_times(r.output, 3 * GST_SECOND);
+  }
+  {
+    DuckerRun r;
+    ASSERT_NO_FATAL_FAILURE(run_bed(r, "fade-out=1000000000", 2.0));
+    ASSERT_EQ(r.output.frames(), r.music.frames);
+    for (guint64 f = 0; f < r.output.frames(); f += 101)
+      ASSERT_EQ(r.output.samples[f * 2], static_cast<gfloat>(r.music.signal(f, 0))) << f;
+  }
+}
+
+/* The fade-out also reaches the padding: music ending at 2 s under a fade
+ * from 1.5 s to 3 s, then silence to 3 s. */
+TEST_P(AudioDuckerBed, FadeOutOverShortMusic) {
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_bed(r, "duration=3000000000 fade-out=1500000000", 2.0));
+  ASSERT_EQ(r.output.frames(), frame_at(3.0));
+  guint64 used = 0;
+  const double gain = gain_near(r, frame_at(1.75), used);
+  EXPECT_NEAR(gain, static_cast<double>(frame_at(3.0) - used) / (1.5 * kRate), 1e-5);
+  EXPECT_EQ(r.output.samples.back(), 0.0);
+}
+
+/* volume multiplies the ducked gain: 0.5 and a 12 dB duck is -18.02 dB. */
+TEST(AudioDucker, VolumeAppliesOnTopOfDucking) {
+  GeneratedAudio sc = burst_sidechain(1.0, 2.0, 3.0);
+  DuckerRun r;
+  run_ducker(r, "volume=0.5", 3.0, &sc);
+  EXPECT_NEAR(gain_db_at(r, frame_at(0.5)), -6.0206, 1e-4);
+  EXPECT_NEAR(gain_db_at(r, frame_at(1.5)), -18.0206, 1e-4);
+  EXPECT_NEAR(gain_db_at(r, frame_at(2.5)), -6.0206, 1e-4);
+  EXPECT_EQ(r.run.messages("audioducker").size(), 2u);
+}
+
+/* A flushing seek restarts the bed at the new position: after a seek to
+ * 1 s, duration=2 s ends the output at 3 s, fading in again from 1 s. */
+TEST(AudioDucker, FlushingSeekRestartsTheBed) {
+  auto pipeline = parse_pipeline(
+      "audiotestsrc freq=440 volume=0.5 samplesperbuffer=960 num-buffers=300 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! "
+      "audioducker duration=2000000000 fade-in=500000000 ! fakesink name=out sync=false");
+  ASSERT_TRUE(pipeline);
+  CapturedAudio output;
+  attach_capture(pipeline.get(), "out", output);
+  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline.get(), GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SECOND));
+  const PipelineRun run = run_pipeline(pipeline.get(), 20 * GST_SECOND);
+  ASSERT_TRUE(run.reached_eos) << run.error;
+  guint64 first = 0;
+  size_t index = 0;
+  while (index < output.times.size() && output.times[index].first != GST_SECOND) {
+    first += time_to_samples(output.times[index].second, kRate);
+    ++index;
+  }
+  ASSERT_LT(index, output.times.size()) << "no buffer at the seek position";
+  EXPECT_EQ(output.frames() - first, frame_at(2.0));
+  EXPECT_EQ(output.times.back().first + output.times.back().second, 3 * GST_SECOND);
+  /* 10 ms at the start of the fade are far below the music. */
+  EXPECT_LT(output.rms_db(first, first + kRate / 100), kMusicRms - 30.0);
+  EXPECT_NEAR(output.rms_db(first + frame_at(1.0), first + frame_at(2.0)), kMusicRms, 0.01);
+}
+
+/* Music cut at duration while ducked: the ducking ends at duration, in the
+ * FALSE message. */
+TEST(AudioDucker, CutWhileDuckedStopsDuckingAtDuration) {
+  GeneratedAudio sc = burst_sidechain(0.5, 5.0, 5.0);
+  DuckerRun r;
+  ASSERT_NO_FATAL_FAILURE(run_ducker_to_eos(r, "duration=2000000000", 5.0, &sc));
+  ASSERT_EQ(r.output.frames(), frame_at(2.0));
+  EXPECT_NEAR(gain_db_at(r, frame_at(1.5)), -12.0, 1e-4);
+  const auto messages = r.run.messages("audioducker");
+  ASSERT_EQ(messages.size(), 2u);
+  gboolean ducking = TRUE;
+  ASSERT_TRUE(gst_structure_get_boolean(messages[1], "ducking", &ducking));
+  EXPECT_FALSE(ducking);
+  EXPECT_EQ(get_uint64(messages[1], "timestamp"), 500 * GST_MSECOND);
+  EXPECT_EQ(get_uint64(messages[1], "duration"), 1500 * GST_MSECOND);
+}
+
+/* 16-bit music under volume=10 saturates instead of wrapping around. */
+TEST(AudioDucker, S16VolumeSaturates) {
+  DuckerRun r;
+  run_ducker(r, "volume=10", 1.0, nullptr, "S16LE");
+  double peak = 0.0;
+  for (guint64 f = 0; f < r.output.frames(); ++f) {
+    const double v = r.output.samples[f * 2];
+    const double in = r.music.signal(f, 0);
+    if (in > 0.1) {
+      ASSERT_GT(v, 0.9) << f;
+    } else if (in < -0.1) {
+      ASSERT_LT(v, -0.9) << f;
+    }
+    peak = std::max(peak, std::fabs(v));
+  }
+  EXPECT_EQ(peak, 1.0);
 }
 
 }  // namespace
