@@ -149,6 +149,12 @@ class ProgressReporter {
     std::fflush(stderr);
   }
 
+  /* The last line says 100%, however short the render was. */
+  void complete() {
+    update(from_seconds(plan_.duration_s));
+    finish();
+  }
+
   void finish() {
     if (mode_ == Progress::kBar) std::fputc('\n', stderr);
   }
@@ -245,7 +251,7 @@ int job_command(const std::vector<std::string> &args, bool render) {
       std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
       return kExitBadInput;
     }
-    progress.finish();
+    progress.complete();
     const std::string verdict = report_verdict(plan);
     std::printf("%s: %s (QC %s, report %s)\n", plan.name.c_str(), plan.video.c_str(),
                 verdict.c_str(), plan.report.c_str());
