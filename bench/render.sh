@@ -22,7 +22,7 @@ command -v reelforge >/dev/null || { echo "run inside 'meson devenv -C build -w 
 # wall seconds and peak RSS in MiB of "$@", run in $inputs
 measure() {
   local stats; stats=$(mktemp)
-  (cd "$inputs" && /usr/bin/time -o "$stats" -f '%e %M' "$@" >/dev/null 2>&1)
+  (cd "$inputs" && /usr/bin/time -o "$stats" -f "%e %M" "$@" >/dev/null 2>&1) || true  # QC may fail; time still counts
   local out; out=$(tail -n 1 "$stats"); rm -f "$stats"
   echo "${out% *} $(( ${out#* } / 1024 ))"
 }

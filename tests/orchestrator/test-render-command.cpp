@@ -280,5 +280,23 @@ TEST_F(RenderCommand, InterruptLeavesNoFileBehind) {
   EXPECT_FALSE(std::filesystem::exists(out("long.small.qc.json")));
 }
 
+/* Every example the repository ships renders and passes QC (the quickstart
+ * is the README's main job). */
+TEST_F(RenderCommand, EveryExampleRendersAndPasses) {
+  const auto examples = source_dir() / "examples";
+  std::string output;
+  ASSERT_EQ(run_command(shell_quote((examples / "make-media.sh").string()), &output, true), 0)
+      << output;
+  std::vector<std::filesystem::path> specs{examples / "quickstart.json"};
+  for (const auto &entry : std::filesystem::directory_iterator(examples / "validate"))
+    if (entry.path().extension() == ".json") specs.push_back(entry.path());
+  for (const auto &spec : specs) {
+    const std::string folder = dir_->file("examples-" + spec.stem().string());
+    const Result result = reelforge({"render", spec.string(), "-o", folder, "--progress=none"});
+    EXPECT_EQ(result.status, 0) << spec << "\n" << result.output;
+    EXPECT_EQ(result.output.find("QC fail"), std::string::npos) << spec << "\n" << result.output;
+  }
+}
+
 }  // namespace
 }  // namespace reelforge::test
