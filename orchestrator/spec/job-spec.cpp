@@ -861,7 +861,6 @@ Job parse_job_spec(const std::string &path) {
   return parse_job_document(document.get(), path, base_dir);
 }
 
-
 namespace {
 template <typename Enum, size_t N>
 std::string_view word_for(const Names<Enum, N> &names, Enum value) {
@@ -871,10 +870,20 @@ std::string_view word_for(const Names<Enum, N> &names, Enum value) {
 }
 }  // namespace
 
-std::string_view name_of(Motion motion) { return word_for(kMotions, motion); }
-std::string_view name_of(Fit fit) { return word_for(kFits, fit); }
-std::string_view name_of(TransitionType type) { return word_for(kTransitionTypes, type); }
-std::string_view name_of(Anchor anchor) { return word_for(kAnchors, anchor); }
-std::string_view name_of(TextAnimation animation) { return word_for(kAnimations, animation); }
+std::string_view name_of(Motion motion) {
+  return word_for(kMotions, motion);
+}
+std::string_view name_of(Fit fit) {
+  return word_for(kFits, fit);
+}
+std::string_view name_of(TransitionType type) {
+  return word_for(kTransitionTypes, type);
+}
+std::string_view name_of(Anchor anchor) {
+  return word_for(kAnchors, anchor);
+}
+std::string_view name_of(TextAnimation animation) {
+  return word_for(kAnimations, animation);
+}
 
 }  // namespace reelforge::spec
