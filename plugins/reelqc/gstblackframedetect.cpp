@@ -21,7 +21,7 @@
  * An interval ends at the start time of the first picture that is not black.
  * One still open at EOS is reported then, ending at the end (PTS + duration)
  * of the last picture; ffmpeg ends it at the last picture's PTS, one frame
- * earlier (a known FIXME in vf_blackdetect.c). A flushing seek forgets an
+ * earlier (vf_blackdetect.c notes it should not). A flushing seek forgets an
  * open interval (its true end is unknown); a new segment closes it at the end
  * of its last picture, since timestamps after it need not continue.
  *
