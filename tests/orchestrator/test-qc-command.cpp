@@ -16,25 +16,6 @@
 namespace reelforge::test {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output; /* stdout and stderr */
-};
-
-std::string shell_quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-Result reelforge(const std::vector<std::string> &args) {
-  std::string command = shell_quote(g_getenv("REELFORGE_BIN"));
-  for (const auto &arg : args) command += " " + shell_quote(arg);
-  Result result;
-  result.status = run_command(command, &result.output, true);
-  return result;
-}
-
 struct EncodeSpec {
   int width = 1080;
   int height = 1920;
@@ -92,7 +73,8 @@ TempDir *QcCommand::dir_ = nullptr;
 
 TEST_F(QcCommand, AGoodFilePassesWithAValidReport) {
   const std::string json = file("good.qc.json");
-  const Result result = reelforge({"qc", file("good.mp4"), "--profile", "tiktok", "--json", json});
+  const ProgramResult result =
+      reelforge({"qc", file("good.mp4"), "--profile", "tiktok", "--json", json});
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("QC pass for TikTok (tiktok)"), std::string::npos) << result.output;
   expect_valid_report(json);
@@ -117,7 +99,7 @@ TEST_F(QcCommand, AGoodFilePassesWithAValidReport) {
 
 TEST_F(QcCommand, TheWrongAspectFailsWithExitOne) {
   const std::string json = file("landscape.qc.json");
-  const Result result = reelforge({"qc", file("landscape.mp4"), "--json", json});
+  const ProgramResult result = reelforge({"qc", file("landscape.mp4"), "--json", json});
   EXPECT_EQ(result.status, 1) << result.output;
   EXPECT_NE(result.output.find("QC fail"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("FAIL  aspect"), std::string::npos) << result.output;
@@ -125,20 +107,20 @@ TEST_F(QcCommand, TheWrongAspectFailsWithExitOne) {
 }
 
 TEST_F(QcCommand, AFileWithoutAudioIsAFindingNotACrash) {
-  const Result result = reelforge({"qc", file("silent-film.mp4")});
+  const ProgramResult result = reelforge({"qc", file("silent-film.mp4")});
   EXPECT_EQ(result.status, 1) << result.output;
   EXPECT_NE(result.output.find("FAIL  audio-present"), std::string::npos) << result.output;
 }
 
 TEST_F(QcCommand, MoovAfterMdatWarnsAboutFaststart) {
-  const Result result = reelforge({"qc", file("moov-last.mp4")});
+  const ProgramResult result = reelforge({"qc", file("moov-last.mp4")});
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("QC warn"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("WARN  faststart"), std::string::npos) << result.output;
 }
 
 TEST_F(QcCommand, AnotherProfileJudgesTheSameFileDifferently) {
-  const Result result = reelforge({"qc", file("landscape.mp4"), "--profile", "youtube"});
+  const ProgramResult result = reelforge({"qc", file("landscape.mp4"), "--profile", "youtube"});
   EXPECT_EQ(result.output.find("FAIL  aspect"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("YouTube (16:9)"), std::string::npos) << result.output;
 }
@@ -148,7 +130,7 @@ TEST_F(QcCommand, AProfileFromAPath) {
   std::ofstream(path) << R"({"name": "lenient", "title": "Lenient", "canvas":
       {"width": 640, "height": 360, "fps": 30},
       "levels": {"any": {"severity": "fail", "limits": {"duration_s": {"max": 3}}}}})";
-  const Result result = reelforge({"qc", file("landscape.mp4"), "--profile", path});
+  const ProgramResult result = reelforge({"qc", file("landscape.mp4"), "--profile", path});
   EXPECT_EQ(result.status, 1) << result.output;
   EXPECT_NE(result.output.find("duration"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("Lenient (lenient)"), std::string::npos) << result.output;
@@ -159,7 +141,7 @@ TEST_F(QcCommand, AProfileFromAPath) {
 void expect_bad_input(const std::vector<std::string> &args, const std::string &names,
                       const std::string &problem) {
   const auto start = std::chrono::steady_clock::now();
-  const Result result = reelforge(args);
+  const ProgramResult result = reelforge(args);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find(names), std::string::npos) << result.output;
@@ -220,13 +202,13 @@ TEST_F(QcCommand, UsageErrors) {
   EXPECT_EQ(reelforge({"qc", file("good.mp4"), "--timeout", "soon"}).status, 2);
   EXPECT_EQ(reelforge({"qc", file("good.mp4"), "--json"}).status, 2);
   EXPECT_EQ(reelforge({"frobnicate"}).status, 2);
-  const Result help = reelforge({"qc", "--help"});
+  const ProgramResult help = reelforge({"qc", "--help"});
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("Usage: reelforge qc FILE"), std::string::npos);
 }
 
 TEST_F(QcCommand, AReportThatCannotBeWrittenIsBadInput) {
-  const Result result =
+  const ProgramResult result =
       reelforge({"qc", file("good.mp4"), "--json", file("no/such/folder/report.json")});
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find("cannot write the report to "), std::string::npos) << result.output;

@@ -18,25 +18,6 @@
 namespace reelforge::test {
 namespace {
 
-std::string shell_quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-Result reelforge(const std::vector<std::string> &args) {
-  std::string command = shell_quote(g_getenv("REELFORGE_BIN"));
-  for (const auto &arg : args) command += " " + shell_quote(arg);
-  Result result;
-  result.status = run_command(command, &result.output, true);
-  return result;
-}
-
 void write_file(const std::string &path, const std::string &text) {
   std::ofstream(path) << text;
 }
@@ -129,7 +110,7 @@ class RenderCommand : public ::testing::Test {
 TempDir *RenderCommand::dir_ = nullptr;
 
 TEST_F(RenderCommand, RendersTheVideoItsReportAndThumbnails) {
-  const Result result = reelforge({"render", job("basic"), "--progress=json"});
+  const ProgramResult result = reelforge({"render", job("basic"), "--progress=json"});
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("\"output\": \"basic.small\""), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("basic.small: " + out("basic.small.mp4") + " (QC pass"),
@@ -156,7 +137,7 @@ TEST_F(RenderCommand, RendersTheVideoItsReportAndThumbnails) {
  * same video. */
 TEST_F(RenderCommand, ThePlanRunsUnderGstLaunch) {
   const std::string spec = job("planned");
-  const Result plan = reelforge({"plan", spec, "-o", dir_->file("launched")});
+  const ProgramResult plan = reelforge({"plan", spec, "-o", dir_->file("launched")});
   ASSERT_EQ(plan.status, 0) << plan.output;
   const auto start = plan.output.find("gst-launch-1.0 -e ");
   ASSERT_NE(start, std::string::npos) << plan.output;
@@ -165,7 +146,7 @@ TEST_F(RenderCommand, ThePlanRunsUnderGstLaunch) {
   std::string launch_output;
   EXPECT_EQ(run_command(command, &launch_output, true), 0) << launch_output;
 
-  const Result render = reelforge({"render", spec, "--progress=none"});
+  const ProgramResult render = reelforge({"render", spec, "--progress=none"});
   ASSERT_EQ(render.status, 0) << render.output;
   const Probe launched = probe(dir_->file("launched/planned.small.mp4"), dir_->file("profiles"));
   const Probe rendered = probe(out("planned.small.mp4"), dir_->file("profiles"));
@@ -182,10 +163,10 @@ TEST_F(RenderCommand, VariationsGiveOneOutputEach) {
     "variations": {"dimensions": {"word": ["Hi", "Yo"], "colour": ["#1E3A8A", "#7C2D12"]},
                    "exclude": [{"word": "Yo", "colour": "#7C2D12"}]},
     "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
-  const Result plan = reelforge({"plan", spec});
+  const ProgramResult plan = reelforge({"plan", spec});
   ASSERT_EQ(plan.status, 0) << plan.output;
   EXPECT_NE(plan.output.find("# 3 outputs"), std::string::npos) << plan.output;
-  const Result render = reelforge({"render", spec, "--progress=none"});
+  const ProgramResult render = reelforge({"render", spec, "--progress=none"});
   /* a card and no audio: silence is only a warning on this profile */
   ASSERT_EQ(render.status, 0) << render.output;
   for (const char *name : {"word-hi_colour-1e3a8a.small.mp4", "word-hi_colour-7c2d12.small.mp4",
@@ -201,7 +182,7 @@ TEST_F(RenderCommand, AFailingQcKeepsTheFileAndExitsOne) {
     "scenes": [{"source": {"card": {"text": ".", "background": "#000000"}}, "duration": 1},
                {"source": {"card": {"text": "Light", "background": "#FDE047"}}, "duration": 1}],
     "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
-  const Result result = reelforge({"render", spec, "--progress=none"});
+  const ProgramResult result = reelforge({"render", spec, "--progress=none"});
   EXPECT_EQ(result.status, 1) << result.output;
   EXPECT_NE(result.output.find("QC fail"), std::string::npos) << result.output;
   EXPECT_TRUE(std::filesystem::exists(out("dark.small.mp4")));
@@ -214,7 +195,7 @@ TEST_F(RenderCommand, AnInvalidSpecIsExitTwoWithNothingMade) {
     "scenes": [{"source": {"card": {"text": "x"}}, "duration": 1,
                 "transition": {"type": "swoosh"}}],
     "output": {"directory": "out"}})");
-  const Result result = reelforge({"render", spec});
+  const ProgramResult result = reelforge({"render", spec});
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find("/scenes/0/transition/type"), std::string::npos) << result.output;
   EXPECT_FALSE(std::filesystem::exists(out("invalid.small.mp4")));
@@ -225,7 +206,7 @@ TEST_F(RenderCommand, AMissingMediaFileIsNamedBeforeAnyWork) {
   write_file(spec, R"({"name": "missing", "platforms": ["small"],
     "scenes": [{"source": {"uri": "nowhere.mp4"}, "duration": 1}],
     "output": {"directory": "out"}})");
-  const Result result = reelforge({"render", spec});
+  const ProgramResult result = reelforge({"render", spec});
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find("nowhere.mp4"), std::string::npos) << result.output;
 }
@@ -239,7 +220,7 @@ TEST_F(RenderCommand, AnOverlayThatCannotFitFailsAndLeavesNothing) {
     "overlays": [{"text": ")" +
                        long_text + R"(", "start": 0, "end": 1, "style": {"size": 120}}],
     "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
-  const Result result = reelforge({"render", spec, "--progress=none"});
+  const ProgramResult result = reelforge({"render", spec, "--progress=none"});
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find("cues/0"), std::string::npos) << result.output;
   EXPECT_FALSE(std::filesystem::exists(out("crowded.small.mp4")));
@@ -292,7 +273,8 @@ TEST_F(RenderCommand, EveryExampleRendersAndPasses) {
     if (entry.path().extension() == ".json") specs.push_back(entry.path());
   for (const auto &spec : specs) {
     const std::string folder = dir_->file("examples-" + spec.stem().string());
-    const Result result = reelforge({"render", spec.string(), "-o", folder, "--progress=none"});
+    const ProgramResult result =
+        reelforge({"render", spec.string(), "-o", folder, "--progress=none"});
     EXPECT_EQ(result.status, 0) << spec << "\n" << result.output;
     EXPECT_EQ(result.output.find("QC fail"), std::string::npos) << spec << "\n" << result.output;
   }

@@ -17,12 +17,6 @@ struct Result {
   std::string err;
 };
 
-std::string shell_quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 /* Runs reelforge with args from folder, keeping stdout and stderr apart. */
 Result reelforge(const std::vector<std::string> &args, const std::filesystem::path &folder,
                  const TempDir &scratch) {

@@ -157,6 +157,22 @@ int run_command(const std::string &command_line, std::string *output, bool merge
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string shell_quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+ProgramResult reelforge(const std::vector<std::string> &args) {
+  const char *program = g_getenv("REELFORGE_BIN");
+  EXPECT_NE(program, nullptr) << "REELFORGE_BIN is not set (meson test sets it)";
+  std::string command = shell_quote(program ? program : "reelforge");
+  for (const auto &arg : args) command += " " + shell_quote(arg);
+  ProgramResult result;
+  result.status = run_command(command, &result.output, true);
+  return result;
+}
+
 guint64 get_uint64(const GstStructure *s, const char *field) {
   guint64 value = 0;
   EXPECT_TRUE(gst_structure_get_uint64(s, field, &value))

@@ -59,6 +59,16 @@ class TempDir {
  * its stdout in *output (stderr too when merge_stderr). */
 int run_command(const std::string &command_line, std::string *output, bool merge_stderr = false);
 
+/* text quoted for /bin/sh */
+std::string shell_quote(const std::string &text);
+
+/* What the reelforge program (REELFORGE_BIN) did with some arguments. */
+struct ProgramResult {
+  int status = -1;
+  std::string output; /* stdout and stderr */
+};
+ProgramResult reelforge(const std::vector<std::string> &args);
+
 /* Getters that fail the test with the field's name when it is absent. */
 guint64 get_uint64(const GstStructure *s, const char *field);
 gdouble get_double(const GstStructure *s, const char *field);
