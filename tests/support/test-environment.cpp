@@ -131,6 +131,15 @@ void paint_frames(GstElement *pipeline, const char *source_name, guint64 first, 
       new Paint{first, last, luma}, [](gpointer data) { delete static_cast<Paint *>(data); });
 }
 
+void preroll_and_seek(GstElement *pipeline, GstClockTime position) {
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
+  ASSERT_TRUE(gst_element_seek_simple(
+      pipeline, GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), position));
+}
+
 TempDir::TempDir() {
   GError *raw_error = nullptr;
   GCharPtr dir(g_dir_make_tmp("reelforge-test-XXXXXX", &raw_error));

@@ -41,6 +41,10 @@ PipelineRun run_pipeline(GstElement *pipeline, GstClockTime timeout = 60 * GST_S
 void paint_frames(GstElement *pipeline, const char *source_name, guint64 first, guint64 last,
                   guint8 luma);
 
+/* Brings pipeline to PAUSED (prerolled) and does a flushing, accurate seek
+ * to position; failures are fatal test failures (check HasFatalFailure()). */
+void preroll_and_seek(GstElement *pipeline, GstClockTime position);
+
 /* A private directory removed with everything in it at destruction. */
 class TempDir {
  public:

@@ -238,13 +238,8 @@ TEST(AudioDucker, FlushingSeekStartsAfresh) {
   ASSERT_TRUE(pipeline);
   CapturedAudio output;
   attach_capture(pipeline.get(), "out", output);
-  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
-            GST_STATE_CHANGE_SUCCESS);
   const GstClockTime seek_to = 2500 * GST_MSECOND;
-  ASSERT_TRUE(gst_element_seek_simple(
-      pipeline.get(), GST_FORMAT_TIME,
-      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek_to));
+  ASSERT_NO_FATAL_FAILURE(preroll_and_seek(pipeline.get(), seek_to));
   const PipelineRun run = run_pipeline(pipeline.get());
   ASSERT_TRUE(run.reached_eos) << run.error;
 
@@ -300,12 +295,7 @@ TEST(AudioDucker, FlushingSeekWithUnlinkedSidechain) {
   ASSERT_TRUE(pipeline);
   CapturedAudio output;
   attach_capture(pipeline.get(), "out", output);
-  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
-            GST_STATE_CHANGE_SUCCESS);
-  ASSERT_TRUE(gst_element_seek_simple(
-      pipeline.get(), GST_FORMAT_TIME,
-      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SECOND));
+  ASSERT_NO_FATAL_FAILURE(preroll_and_seek(pipeline.get(), GST_SECOND));
   const PipelineRun run = run_pipeline(pipeline.get(), 20 * GST_SECOND);
   ASSERT_TRUE(run.reached_eos) << run.error;
   bool seen = false;
@@ -492,12 +482,7 @@ TEST(AudioDucker, FlushingSeekRestartsTheBed) {
   ASSERT_TRUE(pipeline);
   CapturedAudio output;
   attach_capture(pipeline.get(), "out", output);
-  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
-            GST_STATE_CHANGE_SUCCESS);
-  ASSERT_TRUE(gst_element_seek_simple(
-      pipeline.get(), GST_FORMAT_TIME,
-      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SECOND));
+  ASSERT_NO_FATAL_FAILURE(preroll_and_seek(pipeline.get(), GST_SECOND));
   const PipelineRun run = run_pipeline(pipeline.get(), 20 * GST_SECOND);
   ASSERT_TRUE(run.reached_eos) << run.error;
   guint64 first = 0;

@@ -213,12 +213,7 @@ TEST(Loudnorm, FlushingSeekRestartsTimeline) {
   ASSERT_TRUE(pipeline);
   CapturedAudio output;
   attach_capture(pipeline.get(), "out", output);
-  ASSERT_NE(gst_element_set_state(pipeline.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  ASSERT_EQ(gst_element_get_state(pipeline.get(), nullptr, nullptr, 10 * GST_SECOND),
-            GST_STATE_CHANGE_SUCCESS);
-  ASSERT_TRUE(gst_element_seek_simple(
-      pipeline.get(), GST_FORMAT_TIME,
-      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), 2 * GST_SECOND));
+  ASSERT_NO_FATAL_FAILURE(preroll_and_seek(pipeline.get(), 2 * GST_SECOND));
   const PipelineRun run = run_pipeline(pipeline.get());
   ASSERT_TRUE(run.reached_eos) << run.error;
 
