@@ -9,6 +9,7 @@
 #include "platform-profile.h"
 #include "time-convert.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -253,19 +254,35 @@ std::string fraction_text(double fps) {
 
 std::vector<RenderPlan> plan_job(const spec::Job &job,
                                  const std::optional<std::filesystem::path> &out_dir) {
-  std::vector<RenderPlan> plans;
+  /* A variant's platforms that share a frame rate share a pass. */
+  struct Pass {
+    const spec::JobVariant *variant;
+    double fps;
+    std::vector<std::pair<spec::OutputTarget, qc::PlatformProfile>> targets;
+  };
+  std::vector<Pass> passes;
   for (const spec::OutputTarget &target : job.outputs()) {
-    const JobSpec &spec = target.variant->spec;
+    qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
+    auto pass = std::find_if(passes.begin(), passes.end(), [&](const Pass &p) {
+      return p.variant == target.variant && p.fps == profile.canvas_fps;
+    });
+    if (pass == passes.end())
+      pass = passes.insert(passes.end(), Pass{target.variant, profile.canvas_fps, {}});
+    pass->targets.emplace_back(target, std::move(profile));
+  }
+
+  std::vector<RenderPlan> plans;
+  for (const Pass &pass : passes) {
+    const JobSpec &spec = pass.variant->spec;
     if (!out_dir && spec.output.uri_prefix)
       throw PlanError(
           "/output/uri_prefix: uploading is not available yet; give -o DIR or "
           "output.directory");
     const std::filesystem::path dir =
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
-    const qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
 
     const std::vector<double> lengths = scene_lengths(spec);
-    const double fps = profile.canvas_fps;
+    const double fps = pass.fps;
     gint64 total_frames = 0;
     for (size_t i = 0; i < lengths.size(); ++i) {
       total_frames += frames(lengths[i], fps);
@@ -273,28 +290,27 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     }
 
     RenderPlan plan;
-    plan.name = target.name;
-    plan.platform = target.platform;
-    plan.video = dir / (target.name + ".mp4");
-    plan.report = dir / (target.name + ".qc.json");
-    plan.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+    plan.name = pass.variant->variant.name;
     plan.duration_s = total_frames / fps;
 
+    const qc::PlatformProfile &first = pass.targets.front().second;
+    std::string renditions;
+    for (size_t r = 1; r < pass.targets.size(); ++r) {
+      const qc::PlatformProfile &profile = pass.targets[r].second;
+      renditions += (r > 1 ? "," : "") + std::to_string(profile.canvas_width) + "x" +
+                    std::to_string(profile.canvas_height);
+    }
     std::map<std::string, std::string> values{
         {"clips", clips_json(spec, lengths)},
-        {"cues", cues_json(spec, plan.duration_s, profile.canvas_width)},
-        {"width", std::to_string(profile.canvas_width)},
-        {"height", std::to_string(profile.canvas_height)},
+        {"width", std::to_string(first.canvas_width)},
+        {"height", std::to_string(first.canvas_height)},
+        {"renditions", renditions},
         {"framerate", fraction_text(fps)},
         {"keyframe_interval", std::to_string(std::llround(2 * fps))},
-        {"profile", target.platform},
-        {"report", plan.report.string()},
-        {"output", plan.video.string()},
-        {"thumbnails", std::to_string(spec.output.thumbnails)},
-        {"thumbnail_pattern", plan.thumbnails},
         {"preset", spec.output.video_preset},
         {"crf", std::to_string(spec.output.video_crf)},
         {"audio_bitrate", std::to_string(spec.output.audio_bitrate_kbps * 1000)},
+        {"thumbnails", std::to_string(spec.output.thumbnails)},
         {"clip_volume",
          number_text(spec.audio.clip_audio.enabled ? spec.audio.clip_audio.volume : 0.0)},
         {"target_lufs", number_text(spec.audio.loudness.target_lufs)},
@@ -304,6 +320,26 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
                             static_cast<guint64>(std::llround(fps * 1000))))},
     };
     std::string description = PipelineTemplate::load("render").fill(values);
+    const PipelineTemplate output_template = PipelineTemplate::load("render-output");
+    for (size_t r = 0; r < pass.targets.size(); ++r) {
+      const auto &[target, profile] = pass.targets[r];
+      RenderOutput output;
+      output.name = target.name;
+      output.platform = target.platform;
+      output.video = dir / (target.name + ".mp4");
+      output.report = dir / (target.name + ".qc.json");
+      output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+      const std::string suffix = r == 0 ? "" : "_" + std::to_string(r);
+      values["n"] = suffix;
+      values["video_pad"] = "video" + suffix;
+      values["profile"] = target.platform;
+      values["report"] = output.report.string();
+      values["output"] = output.video.string();
+      values["thumbnail_pattern"] = output.thumbnails;
+      values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
+      description += "  " + output_template.fill(values);
+      plan.outputs.push_back(std::move(output));
+    }
     if (spec.audio.voiceover) {
       values["voiceover"] = spec.audio.voiceover->uri;
       description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
