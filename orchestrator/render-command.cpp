@@ -8,6 +8,7 @@
 
 #include "gst-ptr.h"
 
+#include "file-qc.h"
 #include "job-spec.h"
 #include "json-file.h"
 #include "pipeline-runner.h"
@@ -193,6 +194,19 @@ std::string report_verdict(const plan::RenderOutput &output) {
   return json_object_get_string_member_with_default(top, "verdict", "fail");
 }
 
+/* A stream copy decoded nothing: its outputs are decoded now for their QC
+ * reports and thumbnails. */
+void judge_copies(const plan::RenderPlan &plan, GstClockTime timeout) {
+  for (const plan::RenderOutput &output : plan.outputs) {
+    const qc::QcReport report = run::qc_file(output.video.string(), output.platform,
+                                             {.timeout = timeout,
+                                              .thumbnails = output.thumbnail_count,
+                                              .thumbnail_pattern = output.thumbnails,
+                                              .stop_on_signals = true});
+    run::write_report(output.report.string(), report);
+  }
+}
+
 int job_command(const std::vector<std::string> &args, bool render) {
   const char *usage = render ? kRenderUsage : kPlanUsage;
   const char *name = render ? "render" : "plan";
@@ -227,7 +241,8 @@ int job_command(const std::vector<std::string> &args, bool render) {
     std::printf("# %zu output%s in %zu pass%s\n", outputs, outputs == 1 ? "" : "s", plans.size(),
                 plans.size() == 1 ? "" : "es");
     for (const auto &plan : plans) {
-      std::printf("\n# %s:", plan.name.c_str());
+      std::printf("\n# %s%s:", plan.name.c_str(),
+                  plan.stream_copy ? " (stream copy: nothing is re-encoded)" : "");
       for (const auto &output : plan.outputs) std::printf(" %s", output.video.c_str());
       std::printf("\n%s\n", gst_launch_command(plan.description).c_str());
     }
@@ -254,6 +269,7 @@ int job_command(const std::vector<std::string> &args, bool render) {
     options.on_progress = [&](GstClockTime position, GstClockTime) { progress.update(position); };
     try {
       run::run_pipeline(plan.description, options);
+      if (plan.stream_copy) judge_copies(plan, options.timeout);
     } catch (const run::Interrupted &) {
       progress.finish();
       remove_outputs(plan);
@@ -261,7 +277,7 @@ int job_command(const std::vector<std::string> &args, bool render) {
           stderr, "reelforge render: interrupted; %s removed\n",
           plan.outputs.size() == 1 ? plan.outputs.front().video.c_str() : "its unfinished outputs");
       return 130;
-    } catch (const run::PipelineError &e) {
+    } catch (const std::runtime_error &e) { /* PipelineError, MediaError, a report not written */
       progress.finish();
       remove_outputs(plan);
       std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());

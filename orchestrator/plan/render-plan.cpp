@@ -250,6 +250,64 @@ std::string fraction_text(double fps) {
   return std::to_string(std::llround(fps * 1001)) + "/1001";
 }
 
+/* The clips' files when spec is a pure hard-cut concatenation that can be
+ * copied without re-encoding onto every canvas of profiles: whole H.264 +
+ * AAC clips whose caps are all equal and match the canvas, cut together,
+ * with nothing drawn over them and their sound as it is (no voiceover,
+ * music, volume or loudness). nullopt when anything must be decoded. */
+std::optional<std::vector<std::filesystem::path>> copyable_clips(
+    const JobSpec &spec, const std::vector<const qc::PlatformProfile *> &profiles) {
+  const spec::Audio &audio = spec.audio;
+  if (!spec.overlays.empty() || audio.voiceover || audio.music || !audio.clip_audio.enabled ||
+      audio.clip_audio.volume != 1 || audio.loudness.requested)
+    return std::nullopt;
+  std::vector<std::filesystem::path> files;
+  std::optional<run::MediaFacts> first;
+  for (size_t i = 0; i < spec.scenes.size(); ++i) {
+    const spec::Scene &scene = spec.scenes[i];
+    const auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+    if (clip == nullptr || !clip->media.local_path || scene.trim ||
+        (i > 0 && scene.transition.type != spec::TransitionType::kCut))
+      return std::nullopt;
+    run::MediaFacts facts;
+    try {
+      facts = run::inspect_media(clip->media.local_path->string(), 30 * GST_SECOND);
+    } catch (const run::MediaError &) {
+      return std::nullopt; /* the render reports it, naming the clip */
+    }
+    const bool whole =
+        !scene.duration_s || (facts.duration_s && facts.fps > 0 &&
+                              std::abs(*scene.duration_s - *facts.duration_s) < 0.5 / facts.fps);
+    if (!whole || facts.video_codec != "h264" || facts.audio_codec != "aac" ||
+        facts.video_streams != 1 || facts.audio_streams != 1 ||
+        (facts.container_format != "mp4" && facts.container_format != "mov"))
+      return std::nullopt;
+    if (first && (facts.video_caps != first->video_caps || facts.audio_caps != first->audio_caps))
+      return std::nullopt;
+    for (const qc::PlatformProfile *profile : profiles)
+      if (facts.width != profile->canvas_width || facts.height != profile->canvas_height ||
+          std::abs(facts.fps - profile->canvas_fps) > 1e-3)
+        return std::nullopt;
+    if (!first) first = facts;
+    files.push_back(*clip->media.local_path);
+  }
+  return files;
+}
+
+/* A copy of the clips' streams, one after another, into every output. */
+std::string copy_description(const std::vector<std::filesystem::path> &clips,
+                             const std::vector<RenderOutput> &outputs) {
+  std::string description = PipelineTemplate::load("concat-copy").fill({});
+  const PipelineTemplate clip_template = PipelineTemplate::load("concat-copy-clip");
+  for (size_t i = 0; i < clips.size(); ++i)
+    description += "  " + clip_template.fill({{"i", std::to_string(i)}, {"clip", clips[i]}});
+  const PipelineTemplate output_template = PipelineTemplate::load("concat-copy-output");
+  for (size_t r = 0; r < outputs.size(); ++r)
+    description += "  " + output_template.fill(
+                              {{"n", std::to_string(r)}, {"output", outputs[r].video.string()}});
+  return description;
+}
+
 }  // namespace
 
 std::vector<RenderPlan> plan_job(const spec::Job &job,
@@ -293,6 +351,27 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     plan.name = pass.variant->variant.name;
     plan.duration_s = total_frames / fps;
 
+    std::vector<RenderOutput> outputs;
+    for (const auto &[target, profile] : pass.targets) {
+      RenderOutput &output = outputs.emplace_back();
+      output.name = target.name;
+      output.platform = target.platform;
+      output.video = dir / (target.name + ".mp4");
+      output.report = dir / (target.name + ".qc.json");
+      output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+      output.thumbnail_count = static_cast<unsigned>(spec.output.thumbnails);
+    }
+
+    std::vector<const qc::PlatformProfile *> profiles;
+    for (const auto &target : pass.targets) profiles.push_back(&target.second);
+    if (const auto clips = copyable_clips(spec, profiles)) {
+      plan.stream_copy = true;
+      plan.description = copy_description(*clips, outputs);
+      plan.outputs = std::move(outputs);
+      plans.push_back(std::move(plan));
+      continue;
+    }
+
     const qc::PlatformProfile &first = pass.targets.front().second;
     std::string renditions;
     for (size_t r = 1; r < pass.targets.size(); ++r) {
@@ -323,12 +402,7 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     const PipelineTemplate output_template = PipelineTemplate::load("render-output");
     for (size_t r = 0; r < pass.targets.size(); ++r) {
       const auto &[target, profile] = pass.targets[r];
-      RenderOutput output;
-      output.name = target.name;
-      output.platform = target.platform;
-      output.video = dir / (target.name + ".mp4");
-      output.report = dir / (target.name + ".qc.json");
-      output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+      const RenderOutput &output = outputs[r];
       const std::string suffix = r == 0 ? "" : "_" + std::to_string(r);
       values["n"] = suffix;
       values["video_pad"] = "video" + suffix;
@@ -338,8 +412,8 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       values["thumbnail_pattern"] = output.thumbnails;
       values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
       description += "  " + output_template.fill(values);
-      plan.outputs.push_back(std::move(output));
     }
+    plan.outputs = std::move(outputs);
     if (spec.audio.voiceover) {
       values["voiceover"] = spec.audio.voiceover->uri;
       description += "  " + PipelineTemplate::load("render-voiceover").fill(values);

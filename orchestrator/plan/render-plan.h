@@ -33,6 +33,7 @@ struct RenderOutput {
   std::filesystem::path video;  /* <out>/<name>.mp4 */
   std::filesystem::path report; /* <out>/<name>.qc.json */
   std::string thumbnails;       /* <out>/<name>.thumb-%d.jpg */
+  unsigned thumbnail_count = 0;
 };
 
 /* One pipeline: a variant's renditions for the platforms sharing a frame
@@ -42,6 +43,10 @@ struct RenderPlan {
   std::vector<RenderOutput> outputs; /* the first at stitchbin's video pad */
   double duration_s = 0;             /* the stitched timeline's length */
   std::string description;           /* gst-launch syntax */
+  /* A pure hard-cut concatenation of clips that share codec parameters:
+   * the description copies the encoded streams (pipelines/concat-copy*),
+   * and QC and thumbnails come from decoding the result afterwards. */
+  bool stream_copy = false;
 };
 
 /* Plans every output (variant x platform) of job into out_dir (the spec's output.directory when

@@ -204,6 +204,82 @@ TEST_F(RenderCommand, PlatformsRenderTogetherFromOneDecode) {
       << render.output;
 }
 
+/* The MD5 of every video packet of a file, in order: equal lists mean
+ * the same encoded pictures. */
+std::vector<std::string> video_packet_hashes(const std::string &path) {
+  std::string output;
+  EXPECT_EQ(
+      run_command("ffmpeg -v error -i " + shell_quote(path) + " -map 0:v -c copy -f framemd5 -",
+                  &output, false),
+      0);
+  std::vector<std::string> hashes;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') hashes.push_back(line.substr(line.rfind(',') + 1));
+  return hashes;
+}
+
+/* Whole clips with the same codec parameters, cut together with nothing
+ * over them and their sound as it is: copied, not re-encoded. */
+TEST_F(RenderCommand, APureConcatenationIsStreamCopied) {
+  std::vector<std::string> clips;
+  for (const char *pattern : {"smpte", "snow", "smpte75"}) {
+    const std::string path = dir_->file(std::string("copy-") + pattern + ".mp4");
+    const PipelineRun run = run_pipeline(
+        std::string("videotestsrc num-buffers=45 pattern=") + pattern +
+        " ! video/x-raw,width=320,height=568,framerate=30/1 ! x264enc speed-preset=ultrafast "
+        "key-int-max=15 ! queue ! mux. audiotestsrc num-buffers=71 samplesperbuffer=960 "
+        "freq=440 volume=0.3 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! queue ! mux. "
+        "mp4mux name=mux ! filesink location=" +
+        path);
+    ASSERT_TRUE(run.reached_eos) << run.error;
+    clips.push_back(path);
+  }
+  const auto write_job = [&](const std::string &name, const std::string &transition) {
+    const std::string spec = dir_->file(name + ".json");
+    std::string scenes;
+    for (const auto &clip : clips)
+      scenes +=
+          std::string(scenes.empty() ? "" : ", ") + R"({"source": {"uri": ")" + clip + R"("}})";
+    write_file(spec, R"({"name": ")" + name + R"(", "platforms": ["small"], "scenes": [)" + scenes +
+                         R"(], "transition": {"type": ")" + transition +
+                         R"(", "duration": 0.5}, "audio": {"keep_clip_audio": {"volume": 1}},
+      "output": {"directory": "out", "thumbnails": 1, "video": {"preset": "ultrafast"}}})");
+    return spec;
+  };
+
+  const std::string spec = write_job("copied", "cut");
+  const ProgramResult plan = reelforge({"plan", spec});
+  ASSERT_EQ(plan.status, 0) << plan.output;
+  EXPECT_NE(plan.output.find("(stream copy"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.output.find("x264enc"), std::string::npos) << plan.output;
+  const ProgramResult render = reelforge({"render", spec, "--progress=none"});
+  ASSERT_EQ(render.status, 0) << render.output;
+
+  /* every encoded picture of the three clips, in order, untouched */
+  std::vector<std::string> expected;
+  for (const auto &clip : clips) {
+    const auto hashes = video_packet_hashes(clip);
+    expected.insert(expected.end(), hashes.begin(), hashes.end());
+  }
+  ASSERT_EQ(expected.size(), 135u);
+  EXPECT_EQ(video_packet_hashes(out("copied.small.mp4")), expected);
+  const Probe p = probe(out("copied.small.mp4"), dir_->file("profiles"));
+  EXPECT_NEAR(p.duration_s, 4.5, 0.1);
+  EXPECT_TRUE(p.audio);
+  /* QC and thumbnails come from decoding the copy */
+  JsonNodePtr report = load_json_file(out("copied.small.qc.json"));
+  EXPECT_STREQ(json_object_get_string_member(json_node_get_object(report.get()), "verdict"),
+               "pass");
+  EXPECT_TRUE(std::filesystem::exists(out("copied.small.thumb-1.jpg")));
+
+  /* a crossfade needs the pictures: decoded and encoded again */
+  const ProgramResult faded = reelforge({"plan", write_job("faded", "crossfade")});
+  ASSERT_EQ(faded.status, 0) << faded.output;
+  EXPECT_EQ(faded.output.find("(stream copy"), std::string::npos) << faded.output;
+  EXPECT_NE(faded.output.find("x264enc"), std::string::npos) << faded.output;
+}
+
 TEST_F(RenderCommand, VariationsGiveOneOutputEach) {
   const std::string spec = dir_->file("varied.json");
   write_file(spec, R"({"name": "varied", "platforms": ["small"],
