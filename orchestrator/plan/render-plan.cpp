@@ -212,12 +212,6 @@ std::string cues_json(const JobSpec &job, double duration_s, int width) {
       }
       w.member("anchor", caption_anchor(style.anchor));
       w.end_object();
-      for (auto animation : {style.animation_in, style.animation_out}) {
-        if (animation == spec::TextAnimation::kSlideDown ||
-            animation == spec::TextAnimation::kTypewriter)
-          throw PlanError(at + "/style/animation: \"" + std::string(spec::name_of(animation)) +
-                          "\" is not rendered yet; use none, fade, pop or slide-up");
-      }
       w.begin_object("animation");
       w.member("in", std::string(spec::name_of(style.animation_in)));
       w.member("out", std::string(spec::name_of(style.animation_out)));
