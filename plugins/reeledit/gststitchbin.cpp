@@ -174,6 +174,8 @@ constexpr GstClockTime PREROLL_TIMEOUT = 60 * GST_SECOND;
  * prerolled a clip when both cores were busy (its pads never got data), so
  * the clips go through uridecodebin, which did not. */
 constexpr const char *URI_DECODER = "uridecodebin";
+/* Threads of each clip's video decoder (where it has a max-threads). */
+constexpr gint DECODER_THREADS = 1;
 /* Audio is pushed in blocks of 1/AUDIO_BLOCKS_PER_SECOND seconds. */
 constexpr gint AUDIO_BLOCKS_PER_SECOND = 50;
 
@@ -786,6 +788,20 @@ class ClipSource {
     }
   }
 
+  /* A clip's video decoder gets DECODER_THREADS threads: frame threading
+   * keeps a set of full-size pictures per thread, and two or three clips
+   * decode at once beside an encoder that has the cores anyway. */
+  static void on_element_added(GstBin *, GstBin *, GstElement *element, gpointer) {
+    GstElementFactory *factory = gst_element_get_factory(element);
+    if (factory == nullptr ||
+        !gst_element_factory_list_is_type(
+            factory, GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO))
+      return;
+    if (GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads");
+        spec != nullptr && spec->value_type == G_TYPE_INT)
+      g_object_set(element, "max-threads", DECODER_THREADS, nullptr);
+  }
+
   static void on_pad_added(GstElement *, GstPad *pad, gpointer user_data) {
     auto *source = static_cast<ClipSource *>(user_data);
     REELFORGE_GUARD_VOID(source->self_, [&] { source->link_decoded_pad(pad); });
@@ -856,6 +872,7 @@ class ClipSource {
       audio_head_ = convert;
     }
     g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
+    g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(on_element_added), nullptr);
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
       check_bus();
       fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, "cannot be opened");
