@@ -73,6 +73,7 @@
 #include "s3-element-settings.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -187,6 +188,12 @@ struct GstS3SinkPrivate {
   GstClockTime last_end = GST_CLOCK_TIME_NONE;
 
   Upload upload;
+
+  /* An error anywhere in the pipeline: an EOS after it (basesrc pushes one
+   * after a flow error) must not complete the upload. */
+  std::atomic<bool> pipeline_error{false};
+  reelforge::GstObjectPtr<GstBus> watched_bus;
+  gulong error_handler = 0;
 };
 
 struct _GstS3Sink {
@@ -304,6 +311,38 @@ void new_filling(GstS3Sink *self) {
   p.filling.reset(g_byte_array_new());
 }
 
+void on_pipeline_error(GstBus *, GstMessage *message, gpointer data) {
+  auto *self = static_cast<GstS3Sink *>(data);
+  if (!self->priv->pipeline_error.exchange(true))
+    GST_INFO_OBJECT(self, "error from %s: the upload will not complete at EOS",
+                    GST_MESSAGE_SRC_NAME(message));
+}
+
+/* Watches the top-level pipeline's bus for errors (sync-message emission
+ * is shared with other listeners, unlike the sync handler). */
+void watch_pipeline_errors(GstS3Sink *self) {
+  GstS3SinkPrivate &p = *self->priv;
+  p.pipeline_error = false;
+  GstElement *top = GST_ELEMENT(self);
+  while (GST_OBJECT_PARENT(top) && GST_IS_ELEMENT(GST_OBJECT_PARENT(top)))
+    top = GST_ELEMENT(GST_OBJECT_PARENT(top));
+  GstBus *bus = gst_element_get_bus(top);
+  if (!bus) return;
+  p.watched_bus.reset(bus);
+  gst_bus_enable_sync_message_emission(bus);
+  p.error_handler =
+      g_signal_connect(bus, "sync-message::error", G_CALLBACK(on_pipeline_error), self);
+}
+
+void unwatch_pipeline_errors(GstS3Sink *self) {
+  GstS3SinkPrivate &p = *self->priv;
+  if (!p.watched_bus) return;
+  g_signal_handler_disconnect(p.watched_bus.get(), p.error_handler);
+  gst_bus_disable_sync_message_emission(p.watched_bus.get());
+  p.error_handler = 0;
+  p.watched_bus.reset();
+}
+
 void start_streaming(GstS3Sink *self) {
   GstS3SinkPrivate &p = *self->priv;
   GST_OBJECT_LOCK(self);
@@ -329,6 +368,7 @@ void start_streaming(GstS3Sink *self) {
   p.first_pts = GST_CLOCK_TIME_NONE;
   p.last_end = GST_CLOCK_TIME_NONE;
   new_filling(self);
+  watch_pipeline_errors(self);
   {
     std::lock_guard<std::mutex> lock(p.upload.mutex);
     p.upload.inflight = 0;
@@ -471,8 +511,15 @@ void post_complete(GstS3Sink *self, const std::string &etag, guint parts, bool m
       GST_CLOCK_TIME_IS_VALID(p.first_pts) && GST_CLOCK_TIME_IS_VALID(p.last_end)
           ? p.last_end - p.first_pts
           : GST_CLOCK_TIME_NONE;
-  GstStructure *s = reelforge::new_analysis_structure(
-      "s3sink-complete", GST_BASE_SINK(self)->segment, start, duration);
+  /* Time fields only mean something for a TIME segment; muxers and
+   * filesrc send BYTES ones. */
+  const GstSegment &segment = GST_BASE_SINK(self)->segment;
+  GstStructure *s =
+      segment.format == GST_FORMAT_TIME
+          ? reelforge::new_analysis_structure("s3sink-complete", segment, start, duration)
+          : gst_structure_new("s3sink-complete", "timestamp", G_TYPE_UINT64, start, "stream-time",
+                              G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "running-time", G_TYPE_UINT64,
+                              GST_CLOCK_TIME_NONE, "duration", G_TYPE_UINT64, duration, nullptr);
   gst_structure_set(s, "uri", G_TYPE_STRING, object_uri(self).c_str(), "size", G_TYPE_UINT64,
                     p.total_bytes, "etag", G_TYPE_STRING, etag.c_str(), "parts", G_TYPE_UINT, parts,
                     "multipart", G_TYPE_BOOLEAN, multipart, nullptr);
@@ -584,6 +631,7 @@ void conclude_without_eos(GstS3Sink *self) {
 
 void stop_streaming(GstS3Sink *self) {
   GstS3SinkPrivate &p = *self->priv;
+  unwatch_pipeline_errors(self);
   conclude_without_eos(self);
   p.client.reset();
   p.filling.reset();
@@ -738,7 +786,13 @@ static gboolean gst_s3_sink_event(GstBaseSink *sink, GstEvent *event) {
       GstS3SinkPrivate &p = *self->priv;
       switch (GST_EVENT_TYPE(event)) {
         case GST_EVENT_EOS:
-          if (!p.finished) complete_upload(self);
+          if (p.pipeline_error) {
+            /* The application stops the pipeline after an error; stop()
+             * then applies on-error. */
+            GST_INFO_OBJECT(self, "EOS after an error in the pipeline: not a complete stream");
+          } else if (!p.finished) {
+            complete_upload(self);
+          }
           break;
         case GST_EVENT_FLUSH_STOP:
           /* A flush breaks the byte stream: finish this upload as on-error

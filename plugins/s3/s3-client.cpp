@@ -209,6 +209,8 @@ void on_response(GObject *source, GAsyncResult *result, gpointer data) {
     const std::string text = xml_value(response.body, "Message");
     if (!code.empty()) reason += " " + code;
     reason += ": " + (text.empty() ? status_words(response.status) : text);
+    if (response.status == 403 && !text.empty())
+      reason += " (check the access key id, the secret and the bucket's permissions)";
     if (code == "NoSuchBucket" || (response.status == 404 && job->request.key.empty()))
       reason += " (bucket \"" + job->impl->target.bucket + "\" does not exist)";
     if (retryable_status(response.status)) {
@@ -289,7 +291,8 @@ gboolean fire_waiting(gpointer data) {
   auto jobs = impl->waiting;
   impl->waiting.clear();
   for (Job *job : jobs) {
-    g_source_remove(job->retry_source);
+    if (GSource *source = g_main_context_find_source_by_id(impl->context, job->retry_source))
+      g_source_destroy(source);
     job->retry_source = 0;
     start_attempt(job); /* sees the cancelled cancellable */
   }

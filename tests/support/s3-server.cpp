@@ -78,8 +78,9 @@ void S3Server::drain(int fd) {
     const ssize_t n = read(fd, buffer, sizeof buffer);
     if (n <= 0) break;
     std::lock_guard<std::mutex> lock(mutex_);
+    output_.append(buffer, static_cast<size_t>(n));
+    changed_.notify_all();
     if (!listening_) {
-      output_.append(buffer, static_cast<size_t>(n));
       std::smatch match;
       if (std::regex_search(output_, match, listening)) {
         port_ = std::stoi(match[1].str());
@@ -92,6 +93,19 @@ void S3Server::drain(int fd) {
   std::lock_guard<std::mutex> lock(mutex_);
   exited_ = true;
   changed_.notify_all();
+}
+
+std::string S3Server::log() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return output_;
+}
+
+bool S3Server::wait_for_log(const std::string &pattern, int seconds) {
+  const std::regex wanted(pattern);
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, std::chrono::seconds(seconds), [&] {
+    return std::regex_search(output_, wanted) || exited_;
+  }) && std::regex_search(output_, wanted);
 }
 
 void S3Server::kill() {

@@ -35,6 +35,15 @@ class S3Server {
   static constexpr const char *kAccessKey = "S3RVER";
   static constexpr const char *kSecretKey = "S3RVER";
 
+  /* What s3rver printed since it last started: one line per request,
+   * "/key?query STATUS TIME SIZE" (an AbortMultipartUpload is a
+   * "?uploadId=... 204" line). */
+  std::string log();
+
+  /* Waits until the log since the last start matches pattern (a regex):
+   * s3rver prints a request's line after answering it. */
+  bool wait_for_log(const std::string &pattern, int seconds = 10);
+
   /* SIGKILL, as a crash; then start() brings it back with the same data. */
   void kill();
   void start();
