@@ -12,6 +12,7 @@
 #include "json-file.h"
 #include "pipeline-runner.h"
 #include "render-plan.h"
+#include "s3-output.h"
 #include "time-convert.h"
 
 #include <unistd.h>
@@ -185,6 +186,50 @@ std::string report_verdict(const plan::RenderPlan &plan) {
   return json_object_get_string_member_with_default(top, "verdict", "fail");
 }
 
+/* Uploads: the pipeline completed the video's upload; the report and
+ * thumbnails follow, then the local copies go. */
+bool upload_report_and_thumbnails(const plan::RenderPlan &plan, const std::string &verdict) {
+  const std::string report_uri = plan::s3_output_uri(plan.uri_prefix, plan.name + ".qc.json");
+  try {
+    plan::upload_file(plan.report.string(), report_uri, "application/json");
+    std::error_code ignored;
+    const std::string prefix = plan.name + ".thumb-";
+    for (const auto &entry :
+         std::filesystem::directory_iterator(plan.video.parent_path(), ignored)) {
+      const std::string file = entry.path().filename().string();
+      if (!file.starts_with(prefix)) continue;
+      plan::upload_file(entry.path().string(), plan::s3_output_uri(plan.uri_prefix, file),
+                        "image/jpeg");
+    }
+  } catch (const std::exception &e) {
+    remove_outputs(plan);
+    std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
+    return false;
+  }
+  remove_outputs(plan);
+  std::printf("%s: %s (QC %s, report %s)\n", plan.name.c_str(),
+              plan::s3_output_uri(plan.uri_prefix, plan.name + ".mp4").c_str(), verdict.c_str(),
+              report_uri.c_str());
+  return true;
+}
+
+/* An upload whose QC failed: qcprobe stopped the stream, s3sink aborted,
+ * nothing is in the bucket; the local report says why. False when the
+ * error was something else. */
+bool qc_failed_upload(const plan::RenderPlan &plan) {
+  if (!std::filesystem::exists(plan.report)) return false;
+  if (report_verdict(plan) != "fail") return false;
+  const auto report = plan.report;
+  const std::string kept = report.string() + ".failed";
+  std::error_code ignored;
+  std::filesystem::rename(report, kept, ignored);
+  remove_outputs(plan);
+  std::filesystem::rename(kept, report, ignored);
+  std::printf("%s: QC fail, nothing uploaded to %s (report %s)\n", plan.name.c_str(),
+              plan.uri_prefix.c_str(), report.c_str());
+  return true;
+}
+
 int job_command(const std::vector<std::string> &args, bool render) {
   const char *usage = render ? kRenderUsage : kPlanUsage;
   const char *name = render ? "render" : "plan";
@@ -247,12 +292,20 @@ int job_command(const std::vector<std::string> &args, bool render) {
       return 130;
     } catch (const run::PipelineError &e) {
       progress.finish();
+      if (!plan.uri_prefix.empty() && qc_failed_upload(plan)) {
+        status = kExitQcFailed;
+        continue;
+      }
       remove_outputs(plan);
       std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
       return kExitBadInput;
     }
     progress.complete();
     const std::string verdict = report_verdict(plan);
+    if (!plan.uri_prefix.empty()) {
+      if (!upload_report_and_thumbnails(plan, verdict)) return kExitBadInput;
+      continue;
+    }
     std::printf("%s: %s (QC %s, report %s)\n", plan.name.c_str(), plan.video.c_str(),
                 verdict.c_str(), plan.report.c_str());
     if (verdict == "fail") status = kExitQcFailed;

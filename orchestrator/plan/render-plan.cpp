@@ -7,6 +7,7 @@
 #include "media-inspector.h"
 #include "pipeline-template.h"
 #include "platform-profile.h"
+#include "s3-output.h"
 #include "time-convert.h"
 
 #include <cmath>
@@ -256,10 +257,12 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
   std::vector<RenderPlan> plans;
   for (const spec::OutputTarget &target : job.outputs()) {
     const JobSpec &spec = target.variant->spec;
-    if (!out_dir && spec.output.uri_prefix)
+    /* -o DIR renders locally even when the spec uploads. */
+    const bool upload = !out_dir && spec.output.uri_prefix;
+    if (upload && !spec.output.uri_prefix->starts_with("s3://"))
       throw PlanError(
-          "/output/uri_prefix: uploading is not available yet; give -o DIR or "
-          "output.directory");
+          "/output/uri_prefix: only s3:// destinations are uploaded; give -o DIR or "
+          "output.directory for local files");
     const std::filesystem::path dir =
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
     const qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
@@ -322,6 +325,10 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       if (ducked) description += "  " + PipelineTemplate::load("render-ducking").fill(values);
     }
     plan.description = std::move(description);
+    if (upload) {
+      plan.uri_prefix = *spec.output.uri_prefix;
+      route_video_to_s3(plan, s3_output_uri(plan.uri_prefix, target.name + ".mp4"));
+    }
     plans.push_back(std::move(plan));
   }
   return plans;

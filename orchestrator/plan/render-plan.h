@@ -32,6 +32,8 @@ struct RenderPlan {
   std::string thumbnails;       /* <out>/<name>.thumb-%d.jpg */
   double duration_s = 0;        /* the stitched timeline's length */
   std::string description;      /* gst-launch syntax */
+  std::string uri_prefix;       /* s3://bucket/prefix/: the video is uploaded by the pipeline,
+                                   report and thumbnails after it; empty: local files */
 };
 
 /* Plans every output of job into out_dir (the spec's output.directory when
