@@ -100,8 +100,9 @@ enum {
   PROP_PEAK_BUFFERED_BYTES,
 };
 
-constexpr guint64 MIN_PART_SIZE = 5 * 1024 * 1024;           /* S3's minimum but for the last */
-constexpr guint64 MAX_PART_SIZE = 5ull * 1024 * 1024 * 1024; /* S3's maximum */
+constexpr guint64 MIN_PART_SIZE = 5 * 1024 * 1024; /* S3's minimum but for the last */
+/* S3 allows 5 GiB; a GByteArray holds at most 4 GiB. */
+constexpr guint64 MAX_PART_SIZE = 4ull * 1024 * 1024 * 1024 - 1024 * 1024;
 constexpr guint MAX_PARTS = 10000;
 constexpr guint64 DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 constexpr guint DEFAULT_MAX_INFLIGHT = 2;
@@ -307,8 +308,9 @@ guint64 part_size_for(const GstS3SinkPrivate &p, guint part_number) {
 
 void new_filling(GstS3Sink *self) {
   GstS3SinkPrivate &p = *self->priv;
-  /* Reserve lazily: a thumbnail needs kilobytes, not a whole part. */
-  p.filling.reset(g_byte_array_new());
+  /* A whole part up front, so appending never reallocates and copies; the
+   * pages of a mostly empty part (a thumbnail) are never touched. */
+  p.filling.reset(g_byte_array_sized_new(static_cast<guint>(part_size_for(p, p.next_part))));
 }
 
 void on_pipeline_error(GstBus *, GstMessage *message, gpointer data) {
@@ -459,7 +461,6 @@ void append(GstS3Sink *self, const guint8 *data, gsize size) {
     const guint64 target = part_size_for(p, p.next_part);
     const gsize room = static_cast<gsize>(target - p.filling->len);
     const gsize n = std::min(room, size);
-    if (p.filling->len == 0) g_byte_array_set_size(p.filling.get(), 0);
     g_byte_array_append(p.filling.get(), data, static_cast<guint>(n));
     {
       std::lock_guard<std::mutex> lock(p.upload.mutex);
@@ -867,7 +868,7 @@ static void gst_s3_sink_class_init(GstS3SinkClass *klass) {
   /**
    * GstS3Sink:part-size:
    *
-   * Bytes per part of the multipart upload (5 MiB to 5 GiB); grows by
+   * Bytes per part of the multipart upload (5 MiB to 4 GiB - 1 MiB); grows by
    * itself so an object needs at most 10,000 parts.
    */
   g_object_class_install_property(
