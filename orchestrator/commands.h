@@ -18,5 +18,6 @@ int qc_command(const std::vector<std::string> &args);
 int validate_command(const std::vector<std::string> &args);
 int plan_command(const std::vector<std::string> &args);
 int render_command(const std::vector<std::string> &args);
+int presign_command(const std::vector<std::string> &args);
 
 }  // namespace reelforge

@@ -37,6 +37,9 @@ constexpr const char *kUsage =
     "        Judge a finished video against a platform profile.\n"
     "        Exit status: 0 pass (warnings allowed), 1 fail, 2 bad input.\n"
     "\n"
+    "  presign s3://BUCKET/KEY [--expires SECONDS]\n"
+    "        Print a presigned GET URL for an S3 object.\n"
+    "\n"
     "  reelforge <command> --help    more about one command\n"
     "  reelforge --version\n";
 
@@ -68,6 +71,7 @@ int main(int argc, char **argv) {
     if (command == "validate") return reelforge::validate_command(args);
     if (command == "plan") return reelforge::plan_command(args);
     if (command == "render") return reelforge::render_command(args);
+    if (command == "presign") return reelforge::presign_command(args);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge %s: %s\n", command.c_str(), e.what());
     return reelforge::kExitBadInput;

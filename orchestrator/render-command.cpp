@@ -13,6 +13,7 @@
 #include "json-file.h"
 #include "pipeline-runner.h"
 #include "render-plan.h"
+#include "s3-output.h"
 #include "time-convert.h"
 
 #include <unistd.h>
@@ -194,6 +195,57 @@ std::string report_verdict(const plan::RenderOutput &output) {
   return json_object_get_string_member_with_default(top, "verdict", "fail");
 }
 
+/* Uploads: the pipeline completed each video's upload; the reports and
+ * thumbnails follow, then the local copies go. */
+bool upload_reports_and_thumbnails(const plan::RenderPlan &plan) {
+  try {
+    for (const plan::RenderOutput &output : plan.outputs) {
+      const std::string verdict = report_verdict(output);
+      const std::string report_uri = plan::s3_output_uri(plan.uri_prefix, output.name + ".qc.json");
+      plan::upload_file(output.report.string(), report_uri, "application/json");
+      std::error_code ignored;
+      const std::string prefix = output.name + ".thumb-";
+      for (const auto &entry :
+           std::filesystem::directory_iterator(output.video.parent_path(), ignored)) {
+        const std::string file = entry.path().filename().string();
+        if (!file.starts_with(prefix)) continue;
+        plan::upload_file(entry.path().string(), plan::s3_output_uri(plan.uri_prefix, file),
+                          "image/jpeg");
+      }
+      std::printf("%s: %s (QC %s, report %s)\n", output.name.c_str(),
+                  plan::s3_output_uri(plan.uri_prefix, output.name + ".mp4").c_str(),
+                  verdict.c_str(), report_uri.c_str());
+    }
+  } catch (const std::exception &e) {
+    remove_outputs(plan);
+    std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
+    return false;
+  }
+  remove_outputs(plan);
+  return true;
+}
+
+/* An upload whose QC failed: qcprobe stopped the stream, every s3sink of
+ * the pass aborted, nothing is in the bucket; the local reports say why.
+ * False when the error was something else. */
+bool qc_failed_upload(const plan::RenderPlan &plan) {
+  std::vector<const plan::RenderOutput *> failed;
+  for (const plan::RenderOutput &output : plan.outputs)
+    if (std::filesystem::exists(output.report) && report_verdict(output) == "fail")
+      failed.push_back(&output);
+  if (failed.empty()) return false;
+  std::error_code ignored;
+  for (const auto *output : failed)
+    std::filesystem::rename(output->report, output->report.string() + ".failed", ignored);
+  remove_outputs(plan);
+  for (const auto *output : failed) {
+    std::filesystem::rename(output->report.string() + ".failed", output->report, ignored);
+    std::printf("%s: QC fail, nothing uploaded to %s (report %s)\n", output->name.c_str(),
+                plan.uri_prefix.c_str(), output->report.c_str());
+  }
+  return true;
+}
+
 /* A stream copy decoded nothing: its outputs are decoded now for their QC
  * reports and thumbnails. */
 void judge_copies(const plan::RenderPlan &plan, GstClockTime timeout) {
@@ -243,7 +295,11 @@ int job_command(const std::vector<std::string> &args, bool render) {
     for (const auto &plan : plans) {
       std::printf("\n# %s%s:", plan.name.c_str(),
                   plan.stream_copy ? " (stream copy: nothing is re-encoded)" : "");
-      for (const auto &output : plan.outputs) std::printf(" %s", output.video.c_str());
+      for (const auto &output : plan.outputs)
+        std::printf(" %s",
+                    plan.uri_prefix.empty()
+                        ? output.video.c_str()
+                        : plan::s3_output_uri(plan.uri_prefix, output.name + ".mp4").c_str());
       std::printf("\n%s\n", gst_launch_command(plan.description).c_str());
     }
     return kExitOk;
@@ -279,11 +335,19 @@ int job_command(const std::vector<std::string> &args, bool render) {
       return 130;
     } catch (const std::runtime_error &e) { /* PipelineError, MediaError, a report not written */
       progress.finish();
+      if (!plan.uri_prefix.empty() && qc_failed_upload(plan)) {
+        status = kExitQcFailed;
+        continue;
+      }
       remove_outputs(plan);
       std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
       return kExitBadInput;
     }
     progress.complete();
+    if (!plan.uri_prefix.empty()) {
+      if (!upload_reports_and_thumbnails(plan)) return kExitBadInput;
+      continue;
+    }
     for (const plan::RenderOutput &output : plan.outputs) {
       const std::string verdict = report_verdict(output);
       std::printf("%s: %s (QC %s, report %s)\n", output.name.c_str(), output.video.c_str(),

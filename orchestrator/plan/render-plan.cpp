@@ -7,6 +7,7 @@
 #include "media-inspector.h"
 #include "pipeline-template.h"
 #include "platform-profile.h"
+#include "s3-output.h"
 #include "time-convert.h"
 
 #include <algorithm>
@@ -326,10 +327,12 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
   std::vector<RenderPlan> plans;
   for (const Pass &pass : passes) {
     const JobSpec &spec = pass.variant->spec;
-    if (!out_dir && spec.output.uri_prefix)
+    /* -o DIR renders locally even when the spec uploads. */
+    const bool upload = !out_dir && spec.output.uri_prefix;
+    if (upload && !spec.output.uri_prefix->starts_with("s3://"))
       throw PlanError(
-          "/output/uri_prefix: uploading is not available yet; give -o DIR or "
-          "output.directory");
+          "/output/uri_prefix: only s3:// destinations are uploaded; give -o DIR or "
+          "output.directory for local files");
     const std::filesystem::path dir =
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
 
@@ -343,6 +346,7 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
 
     RenderPlan plan;
     plan.name = pass.variant->variant.name;
+    if (upload) plan.uri_prefix = *spec.output.uri_prefix;
     plan.duration_s = total_frames / fps;
 
     std::vector<RenderOutput> outputs;
@@ -358,7 +362,9 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
 
     std::vector<const qc::PlatformProfile *> profiles;
     for (const auto &target : pass.targets) profiles.push_back(&target.second);
-    if (const auto clips = copyable_clips(spec, profiles)) {
+    /* An upload is gated by QC inside the pipeline, which a copy has not. */
+    const auto clips = upload ? std::nullopt : copyable_clips(spec, profiles);
+    if (clips) {
       plan.stream_copy = true;
       plan.description = copy_description(*clips, outputs);
       plan.outputs = std::move(outputs);
@@ -405,7 +411,11 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       values["output"] = output.video.string();
       values["thumbnail_pattern"] = output.thumbnails;
       values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
+      values["on_fail"] = upload ? "error" : "warn";
       description += "  " + output_template.fill(values);
+      if (upload) values["output_uri"] = s3_output_uri(plan.uri_prefix, target.name + ".mp4");
+      description +=
+          "  " + PipelineTemplate::load(upload ? "output-s3" : "output-file").fill(values);
     }
     plan.outputs = std::move(outputs);
     if (spec.audio.voiceover) {

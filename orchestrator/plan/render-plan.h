@@ -47,6 +47,10 @@ struct RenderPlan {
    * the description copies the encoded streams (pipelines/concat-copy*),
    * and QC and thumbnails come from decoding the result afterwards. */
   bool stream_copy = false;
+  /* s3://bucket/prefix/ when the outputs are uploaded: each video streams
+   * to the bucket from the pipeline (output-s3), a failed QC stops it, and
+   * the reports and thumbnails are uploaded after it; empty: local files. */
+  std::string uri_prefix;
 };
 
 /* Plans every output (variant x platform) of job into out_dir (the spec's output.directory when

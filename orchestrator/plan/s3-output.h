@@ -1,0 +1,26 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Outputs to S3 (the spec's output.uri_prefix = s3://bucket/prefix/): the
+ * render pipeline streams each MP4 to s3sink (pipelines/output-s3.pipeline,
+ * chosen by the planner) with qcprobe on-fail=error, so a failed QC never
+ * completes the upload; the QC reports and thumbnails, written locally by
+ * the pipeline, are uploaded after it succeeded.
+ */
+#pragma once
+
+#include "render-plan.h"
+
+#include <string>
+
+namespace reelforge::plan {
+
+/* prefix (s3://bucket/prefix/) joined with a file name. */
+std::string s3_output_uri(const std::string &prefix, const std::string &file_name);
+
+/* PUTs a local file to an s3:// URI with credentials, region and endpoint
+ * from the environment or the ~/.aws profile. Throws std::runtime_error
+ * naming the file and the object. */
+void upload_file(const std::string &path, const std::string &uri, const std::string &content_type);
+
+}  // namespace reelforge::plan
