@@ -412,10 +412,11 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       values["thumbnail_pattern"] = output.thumbnails;
       values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
       values["on_fail"] = upload ? "error" : "warn";
-      description += "  " + output_template.fill(values);
       if (upload) values["output_uri"] = s3_output_uri(plan.uri_prefix, target.name + ".mp4");
+      /* The muxer first: the video track then comes before the audio. */
       description +=
           "  " + PipelineTemplate::load(upload ? "output-s3" : "output-file").fill(values);
+      description += "  " + output_template.fill(values);
     }
     plan.outputs = std::move(outputs);
     if (spec.audio.voiceover) {
