@@ -349,12 +349,14 @@ void StepQueue::settle(const ClaimedStep &step, std::int64_t call_id, std::int64
 
 std::int64_t JobControl::create_job(std::int64_t tenant_id, const std::string &spec_json,
                                     int priority, std::optional<std::int64_t> budget_micros,
-                                    const std::string &first_step, int max_attempts) {
+                                    const std::string &first_step, int max_attempts,
+                                    const std::string &options_json) {
   Transaction transaction(db_);
   const Result job = db_.query(
-      "INSERT INTO jobs (tenant_id, spec, priority, budget_micros)"
-      " VALUES ($1, $2::jsonb, $3, $4) RETURNING id",
-      tenant_id, spec_json, priority, budget_micros ? param(*budget_micros) : std::nullopt);
+      "INSERT INTO jobs (tenant_id, spec, priority, budget_micros, options)"
+      " VALUES ($1, $2::jsonb, $3, $4, $5::jsonb) RETURNING id",
+      tenant_id, spec_json, priority, budget_micros ? param(*budget_micros) : std::nullopt,
+      options_json);
   const std::int64_t id = job.int64(0, 0);
   db_.query(
       "INSERT INTO steps (job_id, kind, status, priority, max_attempts)"

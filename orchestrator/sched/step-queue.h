@@ -158,7 +158,8 @@ class JobControl {
    * "expand"). */
   std::int64_t create_job(std::int64_t tenant_id, const std::string &spec_json, int priority,
                           std::optional<std::int64_t> budget_micros,
-                          const std::string &first_step = "expand", int max_attempts = 6);
+                          const std::string &first_step = "expand", int max_attempts = 6,
+                          const std::string &options_json = "{}");
 
   enum class Outcome { kDone, kAlreadyDone, kNotFound, kConflict, kInvalidChoice };
   /* Approves the job's waiting approval with choice (0-based). Approving

@@ -108,6 +108,7 @@ PrivateCluster::PrivateCluster(Options options) : options_(std::move(options)) {
 }
 
 PrivateCluster::~PrivateCluster() {
+  if (adopted_ && !options_.stop_adopted) return;
   try {
     stop();
   } catch (const std::exception &) {
@@ -196,10 +197,12 @@ void PrivateCluster::start() {
   /* A server left running by a process that was killed is adopted. */
   if (run_as_server_user({pg_ctl, "status", "-D", data_dir_.string()}, log) == 0) {
     running_ = true;
+    adopted_ = true;
     return;
   }
   const int status = run_as_server_user(
       {pg_ctl, "start", "-w", "-t", "60", "-D", data_dir_.string(), "-l", log.string()}, log);
+  adopted_ = false;
   if (status != 0)
     throw ClusterError("PostgreSQL did not start in " + data_dir_.string() + " (see " +
                        log.string() + "):" + log_tail(log));

@@ -37,6 +37,10 @@ class PrivateCluster {
     /* false turns fsync and synchronous commit off: for tests and
      * benchmarks, whose data may be lost with the machine. */
     bool durable = true;
+    /* Whether a server found already running (left by a killed process)
+     * is stopped at destruction too: `serve` takes it over, a short
+     * command (`keys create`) leaves it to the serve that runs it. */
+    bool stop_adopted = true;
   };
 
   /* Creates (if needed) and starts the cluster, and makes sure the
@@ -69,6 +73,7 @@ class PrivateCluster {
   uid_t uid_ = 0;
   gid_t gid_ = 0;
   bool running_ = false;
+  bool adopted_ = false;
 };
 
 /* The folder holding initdb and pg_ctl; throws ClusterError when PostgreSQL

@@ -24,6 +24,8 @@ CREATE TABLE jobs (
   id              bigserial PRIMARY KEY,
   tenant_id       bigint NOT NULL REFERENCES tenants(id),
   spec            jsonb NOT NULL,
+  -- How to run it: {"approval": "before-render", "base_dir": "/abs/folder"}.
+  options         jsonb NOT NULL DEFAULT '{}',
   status          text NOT NULL DEFAULT 'queued' CHECK (status IN
                     ('queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled')),
   priority        smallint NOT NULL DEFAULT 5 CHECK (priority BETWEEN 0 AND 9),
