@@ -40,6 +40,8 @@ constexpr const char *kServeUsage =
     "  --heartbeat S      (default 10) seconds; idle workers poll every\n"
     "  --poll S           (default 1) seconds besides LISTEN/NOTIFY\n"
     "  --retry-base S     first retry delay (default 2); doubles each attempt\n"
+    "  --max-attempts N   runs of a step before its job pauses (default 6), counting\n"
+    "                     runs lost with a daemon that died\n"
     "\n"
     "Stops on SIGINT/SIGTERM. Without a --database the cluster needs a user other\n"
     "than root: the `postgres` system user (or REELFORGE_PG_USER) runs it.\n";
@@ -50,6 +52,7 @@ struct ServeArguments {
   std::string listen = "127.0.0.1:8750";
   int workers = 2;
   double lease_s = 30, heartbeat_s = 10, poll_s = 1, retry_base_s = 2;
+  int max_attempts = 6;
 };
 
 class UsageError : public std::runtime_error {
@@ -89,6 +92,8 @@ ServeArguments parse(const std::vector<std::string> &args) {
       parsed.heartbeat_s = seconds_value(arg, value(), 0.05, 1200);
     else if (arg == "--poll")
       parsed.poll_s = seconds_value(arg, value(), 0.01, 1);
+    else if (arg == "--max-attempts")
+      parsed.max_attempts = static_cast<int>(seconds_value(arg, value(), 1, 1000));
     else if (arg == "--retry-base")
       parsed.retry_base_s = seconds_value(arg, value(), 0.01, 3600);
     else
@@ -138,6 +143,7 @@ int serve_command(const std::vector<std::string> &args) {
   options.workers = parsed.workers;
   options.lease = {ms(parsed.lease_s), ms(parsed.heartbeat_s), ms(parsed.poll_s)};
   options.retry.base = ms(parsed.retry_base_s);
+  options.retry.max_attempts = parsed.max_attempts;
   const sched::JobStepsConfig steps{std::filesystem::absolute(parsed.data_dir) / "artifacts"};
   sched::WorkerPool pool(options, sched::job_step_handlers(steps));
 
@@ -145,8 +151,8 @@ int serve_command(const std::vector<std::string> &args) {
                                                                 g_main_loop_unref);
   std::unique_ptr<api::ApiServer> server;
   try {
-    server = std::make_unique<api::ApiServer>(
-        api::ApiServer::Options{location.conninfo, parsed.listen, &pool});
+    server = std::make_unique<api::ApiServer>(api::ApiServer::Options{
+        location.conninfo, parsed.listen, &pool, 1 << 20, parsed.max_attempts});
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge serve: %s\n", e.what());
     return kExitBadInput;

@@ -321,9 +321,9 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
   GCharPtr spec_text(json_to_string(spec, FALSE));
   const std::string options_json =
       "{\"approval\": " + json_string(approval) + ", \"base_dir\": " + json_string(base_dir) + "}";
-  const std::int64_t id =
-      JobControl(database())
-          .create_job(tenant, spec_text.get(), priority, budget, "expand", 6, options_json);
+  const std::int64_t id = JobControl(database())
+                              .create_job(tenant, spec_text.get(), priority, budget, "expand",
+                                          options.max_attempts, options_json);
   const std::string location = "/v1/jobs/" + std::to_string(id);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
                                location.c_str());
@@ -464,7 +464,14 @@ void ApiServer::Private::artifact(SoupServerMessage *msg, std::int64_t tenant, s
   if (soup_message_headers_get_one(request, "Range")) {
     SoupRange *ranges = nullptr;
     int count = 0;
-    if (!soup_message_headers_get_ranges(request, total, &ranges, &count)) {
+    const bool satisfiable = soup_message_headers_get_ranges(request, total, &ranges, &count);
+    if (satisfiable && (count < 1 || ranges[0].start >= total || ranges[0].end >= total ||
+                        ranges[0].start > ranges[0].end)) {
+      soup_message_headers_free_ranges(request, ranges);
+      ranges = nullptr;
+      count = 0;
+    }
+    if (!satisfiable || count == 0) {
       const std::string range = "bytes */" + std::to_string(total);
       soup_message_headers_replace(response, "Content-Range", range.c_str());
       throw ClientError{416, error_json("the range is outside the " + std::to_string(total) +

@@ -37,6 +37,7 @@ class ApiServer {
     std::string listen = "127.0.0.1:8750";   /* port 0: any free port */
     const sched::WorkerPool *pool = nullptr; /* for /metrics; may be null */
     std::size_t max_body = 1 << 20;
+    int max_attempts = 6; /* of a new job's first step */
   };
 
   /* Listens at once on the thread-default main context; throws
