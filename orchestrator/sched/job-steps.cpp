@@ -155,6 +155,12 @@ void render(StepRun &run, const JobStepsConfig &config) {
     throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
   run::RunOptions options;
   options.timeout = from_seconds(60 + plan->duration_s * 30);
+  /* A cancelled job or a rescued step (the heartbeat finds the lease
+   * gone) stops the pipeline at the next tick. */
+  options.progress_interval = 200 * GST_MSECOND;
+  options.on_progress = [&](GstClockTime, GstClockTime) {
+    if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + output);
+  };
   try {
     run::run_pipeline(plan->description, options);
   } catch (const run::PipelineError &e) {

@@ -311,6 +311,40 @@ TEST_F(DaemonTest, AnApprovalHoldsNoWorkerAndTheJobEndsOnReject) {
   g_unsetenv("REELFORGE_API_KEY");
 }
 
+TEST_F(DaemonTest, CancelStopsARunningRender) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  /* Long enough to be still rendering when the cancel comes. */
+  std::string long_spec = spec({"Long"});
+  long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
+  const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                      " status = 'running'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      20s));
+  const HttpReply cancel =
+      http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_);
+  EXPECT_EQ(cancel.status, 200u) << cancel.body;
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(status(id), "cancelled");
+  ASSERT_TRUE(wait_until([&] { return daemon.log().find("abandoned") != std::string::npos; }, 10s))
+      << "the render went on after the cancel:\n"
+      << daemon.log();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cancelled_at).count();
+  EXPECT_LT(stop_s, 2.0) << "heartbeat 0.25 s + progress tick 0.2 s";
+  RecordProperty("cancel_to_stop_seconds", std::to_string(stop_s));
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", id).int64(0, 0), 0);
+  EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_).status,
+            200u)
+      << "cancel is idempotent";
+}
+
 TEST_F(DaemonTest, SurvivesTwentySigkillsAtRandomPoints) {
   std::mt19937 random(std::random_device{}());
   const int trials = 20;
