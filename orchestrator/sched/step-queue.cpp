@@ -93,7 +93,8 @@ void StepQueue::event(std::int64_t job_id, std::optional<std::int64_t> step_id,
 std::optional<ClaimedStep> StepQueue::claim() {
   const Result r = db_.query(
       "WITH next AS ("
-      "  SELECT s.id, s.status AS was FROM steps s JOIN jobs j ON j.id = s.job_id"
+      "  SELECT s.id, s.status AS was, j.status AS job_was FROM steps s"
+      "  JOIN jobs j ON j.id = s.job_id"
       "  WHERE s.status IN ('ready', 'waiting') AND s.next_run_at <= now()"
       "    AND j.status IN ('queued', 'running')"
       "  ORDER BY s.priority DESC, s.next_run_at, s.id"
@@ -106,7 +107,7 @@ std::optional<ClaimedStep> StepQueue::claim() {
       "    fencing_token = s.fencing_token + 1, updated_at = now()"
       "  FROM next WHERE s.id = next.id"
       "  RETURNING s.id, s.job_id, s.variant_id, s.kind, s.inputs::text, s.outputs::text,"
-      "    s.attempt, s.max_attempts, s.fencing_token, next.was"
+      "    s.attempt, s.max_attempts, s.fencing_token, next.was, next.job_was"
       "), logged AS ("
       "  INSERT INTO events (job_id, step_id, kind, from_status, to_status, daemon, fencing_token)"
       "  SELECT job_id, id, 'claim', was, 'running', $1, fencing_token FROM claimed"
@@ -125,9 +126,11 @@ std::optional<ClaimedStep> StepQueue::claim() {
   step.fencing_token = r.int64(0, 8);
   /* After the claim committed, so no transaction holds a step and then a
    * job (see the lock order above). */
-  db_.query(
-      "UPDATE jobs SET status = 'running', updated_at = now() WHERE id = $1 AND status = 'queued'",
-      step.job_id);
+  if (r.text(0, 10) == "queued")
+    db_.query(
+        "UPDATE jobs SET status = 'running', updated_at = now() WHERE id = $1 AND status = "
+        "'queued'",
+        step.job_id);
   return step;
 }
 
@@ -141,23 +144,27 @@ bool StepQueue::heartbeat(const ClaimedStep &step) {
 
 void StepQueue::transition(const ClaimedStep &step, const std::string &sql_set,
                            const std::vector<Param> &extra, const std::string &to) {
-  std::vector<Param> params{param(step.id), param(step.fencing_token)};
+  std::vector<Param> params{param(step.id), param(step.fencing_token), param(owner_), param(to)};
   params.insert(params.end(), extra.begin(), extra.end());
-  const Result r = db_.exec("UPDATE steps SET " + sql_set +
-                                ", lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
-                                " WHERE id = $1 AND fencing_token = $2 AND status = 'running'",
-                            params);
+  /* The update and its event row in one statement: one round trip. */
+  const Result r = db_.exec(
+      "WITH moved AS (UPDATE steps SET " + sql_set +
+          ", lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+          " WHERE id = $1 AND fencing_token = $2 AND status = 'running' RETURNING job_id)"
+          " INSERT INTO events (job_id, step_id, kind, from_status, to_status, daemon,"
+          " fencing_token, detail) SELECT job_id, $1, 'transition', 'running', $4, $3, $2, '{}'"
+          " FROM moved",
+      params);
   if (r.affected() != 1)
     throw LeaseLost("step " + std::to_string(step.id) + " is no longer ours (token " +
                     std::to_string(step.fencing_token) + ")");
-  event(step.job_id, step.id, "transition", "running", to, step.fencing_token);
 }
 
 void StepQueue::succeed(const ClaimedStep &step, const std::string &outputs,
                         const std::function<void(Connection &)> &also) {
   Transaction transaction(db_);
   lock_job(db_, step.job_id);
-  transition(step, "status = 'succeeded', outputs = $3::jsonb, error_class = NULL", {outputs},
+  transition(step, "status = 'succeeded', outputs = $5::jsonb, error_class = NULL", {outputs},
              "succeeded");
   if (also) also(db_);
   if (unblock_dependents(db_, step.id)) notify_steps(db_);
@@ -171,14 +178,14 @@ void StepQueue::fail(const ClaimedStep &step, ErrorClass error_class, const std:
   if (retryable && step.attempt < step.max_attempts) {
     const auto delay = retry_.delay(step.attempt, retry_after);
     transition(step,
-               "status = 'ready', error_class = $3, last_error = $4,"
-               " next_run_at = now() + $5::bigint * interval '1 millisecond'",
+               "status = 'ready', error_class = $5, last_error = $6,"
+               " next_run_at = now() + $7::bigint * interval '1 millisecond'",
                {error_class_name(error_class), message, millis(delay)}, "ready");
     return;
   }
   Transaction transaction(db_);
   lock_job(db_, step.job_id);
-  transition(step, "status = 'failed', error_class = $3, last_error = $4",
+  transition(step, "status = 'failed', error_class = $5, last_error = $6",
              {error_class_name(error_class), message}, "failed");
   const std::string what = "step " + std::to_string(step.id) + " (" + step.kind + ") failed";
   if (retryable) {
@@ -198,22 +205,22 @@ void StepQueue::fail(const ClaimedStep &step, ErrorClass error_class, const std:
 void StepQueue::wait_for_approval(const ClaimedStep &step, const std::string &outputs) {
   transition(step,
              "status = 'waiting', wait_reason = 'approval', next_run_at = NULL,"
-             " outputs = $3::jsonb",
+             " outputs = $5::jsonb",
              {outputs}, "waiting");
 }
 
 void StepQueue::wait_for_provider(const ClaimedStep &step, std::chrono::milliseconds poll_in,
                                   const std::string &outputs) {
   transition(step,
-             "status = 'waiting', wait_reason = 'provider', outputs = $3::jsonb,"
-             " next_run_at = now() + $4::bigint * interval '1 millisecond'",
+             "status = 'waiting', wait_reason = 'provider', outputs = $5::jsonb,"
+             " next_run_at = now() + $6::bigint * interval '1 millisecond'",
              {outputs, millis(poll_in)}, "waiting");
 }
 
 void StepQueue::pause_job(const ClaimedStep &step, const std::string &reason) {
   Transaction transaction(db_);
   lock_job(db_, step.job_id);
-  transition(step, "status = 'ready', attempt = attempt - 1, next_run_at = now(), last_error = $3",
+  transition(step, "status = 'ready', attempt = attempt - 1, next_run_at = now(), last_error = $5",
              {reason}, "ready");
   pause(db_, step.job_id, reason);
   transaction.commit();

@@ -80,6 +80,8 @@ CREATE INDEX steps_claimable ON steps (priority DESC, next_run_at, id)
   WHERE status IN ('ready', 'waiting');
 CREATE INDEX steps_leased ON steps (lease_expires_at) WHERE status = 'running';
 CREATE INDEX steps_by_job ON steps (job_id);
+-- "is anything of this job left?" after each success, without a scan.
+CREATE INDEX steps_unfinished ON steps (job_id) WHERE status <> 'succeeded';
 
 -- step_id runs after every depends_on has succeeded.
 CREATE TABLE step_dependencies (
