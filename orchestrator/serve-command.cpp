@@ -168,7 +168,7 @@ int serve_command(const std::vector<std::string> &args) {
   g_source_remove(sigint);
   g_source_remove(sigterm);
 
-  std::fprintf(stderr, "reelforge serve: stopping (running steps finish first)\n");
+  std::fprintf(stderr, "reelforge serve: stopping (running steps are given back to the queue)\n");
   server.reset();
   pool.stop();
   return kExitOk;

@@ -217,6 +217,14 @@ void StepQueue::wait_for_provider(const ClaimedStep &step, std::chrono::millisec
              {outputs, millis(poll_in)}, "waiting");
 }
 
+void StepQueue::release(const ClaimedStep &step) {
+  transition(step,
+             "status = 'ready', attempt = attempt - 1, next_run_at = now(),"
+             " fencing_token = fencing_token + 1",
+             {}, "ready");
+  notify_steps(db_);
+}
+
 void StepQueue::pause_job(const ClaimedStep &step, const std::string &reason) {
   Transaction transaction(db_);
   lock_job(db_, step.job_id);

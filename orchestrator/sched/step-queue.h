@@ -104,6 +104,10 @@ class StepQueue {
   void wait_for_provider(const ClaimedStep &step, std::chrono::milliseconds poll_in,
                          const std::string &outputs);
 
+  /* Gives the step back at once (a daemon shutting down): ready again,
+   * the attempt not counted, a new token. */
+  void release(const ClaimedStep &step);
+
   /* Puts running steps whose lease expired back to ready (new token);
    * returns how many. */
   int rescue_expired();

@@ -42,8 +42,14 @@ void WorkerPool::start() {
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
 }
 
+void WorkerPool::stop_running_steps() {
+  std::lock_guard<std::mutex> lock(leases_mutex_);
+  for (auto &[id, lease] : leases_) lease->lost = true;
+}
+
 void WorkerPool::stop() {
   stopping_ = true;
+  stop_running_steps();
   {
     std::lock_guard<std::mutex> lock(wake_mutex_);
     ++wake_generation_;
@@ -129,8 +135,20 @@ void WorkerPool::worker_loop(int index) {
         throw;
       }
       --busy_;
-      std::lock_guard<std::mutex> lock(leases_mutex_);
-      leases_.erase(step->id);
+      {
+        std::lock_guard<std::mutex> lock(leases_mutex_);
+        leases_.erase(step->id);
+      }
+      if (stopping_) {
+        /* Interrupted by the shutdown, not by a peer: hand the step back
+         * now rather than after the lease expires. Fenced: a no-op when
+         * the handler had finished it. */
+        try {
+          queue->release(*step);
+          g_message("%s: step %" G_GINT64_FORMAT " given back at shutdown", name.c_str(), step->id);
+        } catch (const LeaseLost &) {
+        }
+      }
     } catch (const DatabaseError &e) {
       if (e.connection_lost() || !db || !db->ok()) {
         g_message("%s: worker %d lost PostgreSQL (%s); reconnecting", name.c_str(), index,

@@ -78,7 +78,9 @@ class WorkerPool {
   WorkerPool &operator=(const WorkerPool &) = delete;
 
   void start();
-  /* Stops claiming, waits for running handlers, joins the threads. */
+  /* Stops claiming, stops the running handlers (their lease_lost flag is
+   * raised), gives their steps back to the queue at once, and joins the
+   * threads. */
   void stop();
 
   /* Steps running here now (for /metrics and tests). */
@@ -111,6 +113,7 @@ class WorkerPool {
     ClaimedStep step;
     std::atomic<bool> lost{false};
   };
+  void stop_running_steps();
   std::mutex leases_mutex_;
   std::map<std::int64_t, std::shared_ptr<Lease>> leases_;
 };

@@ -29,10 +29,13 @@ DaemonProcess::DaemonProcess(const std::string &conninfo, const std::filesystem:
   static int serial = 0;
   log_ = data_dir.parent_path() /
          ("serve-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".log");
-  std::vector<std::string> args{bin,          "serve",  "--database",   conninfo,
-                                "--data-dir", data_dir, "--listen",     "127.0.0.1:0",
-                                "--lease",    "1",      "--heartbeat",  "0.25",
-                                "--poll",     "0.1",    "--retry-base", "0.1"};
+  std::vector<std::string> args{
+      bin, "serve",       "--data-dir", data_dir, "--listen", "127.0.0.1:0",  "--lease",
+      "1", "--heartbeat", "0.25",       "--poll", "0.1",      "--retry-base", "0.1"};
+  if (!conninfo.empty()) {
+    args.push_back("--database");
+    args.push_back(conninfo);
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(a.data());

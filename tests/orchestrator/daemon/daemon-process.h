@@ -23,7 +23,8 @@ namespace reelforge::test {
 
 class DaemonProcess {
  public:
-  /* Starts `reelforge serve --database conninfo --data-dir data_dir` with
+  /* Starts `reelforge serve --database conninfo --data-dir data_dir` (no
+   * --database when conninfo is empty: its own private cluster) with
    * fast test leases and extra arguments; waits for its API. A test
    * failure when it does not come up (then up() is false). */
   DaemonProcess(const std::string &conninfo, const std::filesystem::path &data_dir,

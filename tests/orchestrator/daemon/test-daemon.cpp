@@ -53,6 +53,8 @@ class DaemonTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
+    /* A private cluster's server runs as another user when we are root. */
+    chmod(dir_->path().c_str(), 0711);
     std::filesystem::create_directories(dir_->file("profiles"));
     std::ofstream(dir_->file("profiles/small.json")) << kProfile;
     g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
@@ -343,6 +345,65 @@ TEST_F(DaemonTest, CancelStopsARunningRender) {
   EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_).status,
             200u)
       << "cancel is idempotent";
+}
+
+TEST_F(DaemonTest, ShutdownGivesRunningStepsBackAtOnce) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1", "--lease", "30"});
+  ASSERT_TRUE(daemon.up());
+  std::string long_spec = spec({"Long"});
+  long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
+  const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                      " status = 'running'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      20s));
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_LT(stop_s, 3.0) << "SIGTERM waited for a 60 s render";
+  /* Ready for the next daemon now, not after the 30 s lease. */
+  const Result step =
+      db_->query("SELECT status, attempt FROM steps WHERE job_id = $1 AND kind = 'render'", id);
+  EXPECT_EQ(step.text(0, 0), "ready") << daemon.log();
+  EXPECT_EQ(step.int64(0, 1), 0) << "an interrupted shutdown used up an attempt";
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", id).int64(0, 0), 0);
+}
+
+TEST_F(DaemonTest, WithoutADatabaseServeRunsAndKeepsItsOwnPostgres) {
+  const std::filesystem::path own = dir_->path() / "own-cluster";
+  const std::string own_conninfo = "host=" + (own / "postgres" / "socket").string() +
+                                   " port=5432 user=reelforge dbname=reelforge";
+  std::int64_t id = 0;
+  {
+    DaemonProcess daemon("", own, {"--workers", "1"});
+    ASSERT_TRUE(daemon.up());
+    const ProgramResult keys = reelforge({"keys", "create", "--tenant", "solo", "--data-dir", own});
+    ASSERT_EQ(keys.status, 0) << keys.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(keys.output, m, std::regex("rfk_[0-9a-f]{48}")));
+    key_ = m[0];
+    id = submit(daemon.url(), "{\"spec\": " + spec({"Own"}) + "}");
+    ASSERT_GT(id, 0);
+    const std::string job = daemon.url() + "/v1/jobs/" + std::to_string(id);
+    ASSERT_TRUE(wait_until(
+        [&] { return http("GET", job, key_).body.find("\"succeeded\"") != std::string::npos; },
+        60s))
+        << daemon.log();
+    EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  }
+  EXPECT_THROW(Connection{own_conninfo}, store::DatabaseError) << "the cluster outlived serve";
+  DaemonProcess again("", own, {"--workers", "1"});
+  ASSERT_TRUE(again.up());
+  const HttpReply job = http("GET", again.url() + "/v1/jobs/" + std::to_string(id), key_);
+  EXPECT_EQ(job.status, 200u) << "the data of the first run was not reused";
+  EXPECT_NE(job.body.find("\"succeeded\""), std::string::npos) << job.body;
+  EXPECT_EQ(again.stop(), 0);
 }
 
 TEST_F(DaemonTest, SurvivesTwentySigkillsAtRandomPoints) {
