@@ -350,9 +350,10 @@ void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, s
       "   'variant', v.name) ORDER BY a.id)"
       "   FROM artifacts a LEFT JOIN variants v ON v.id = a.variant_id WHERE a.job_id = j.id),"
       "   '[]'),"
-      " 'qc', coalesce((SELECT jsonb_object_agg(s.outputs->>'output', s.outputs->>'verdict')"
-      "   FROM steps s WHERE s.job_id = j.id AND s.kind = 'render' AND s.outputs ? 'verdict'),"
-      "   '{}'))::text FROM jobs j WHERE j.id = $1 AND j.tenant_id = $2",
+      " 'qc', coalesce((SELECT jsonb_object_agg(v.key, v.value) FROM steps s,"
+      "   jsonb_each(s.outputs->'verdicts') v WHERE s.job_id = j.id AND s.kind = 'render'"
+      "   AND s.outputs ? 'verdicts'), '{}'))::text FROM jobs j WHERE j.id = $1 AND"
+      " j.tenant_id = $2",
       job, tenant);
   if (r.rows() == 0) throw ClientError{404, error_json("no job " + std::to_string(job))};
   reply(msg, 200, r.text(0, 0));

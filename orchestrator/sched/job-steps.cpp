@@ -3,6 +3,7 @@
  */
 #include "job-steps.h"
 
+#include "file-qc.h"
 #include "gst-ptr.h"
 #include "job-spec.h"
 #include "json-file.h"
@@ -79,12 +80,13 @@ void expand(StepRun &run, const JobStepsConfig &config) {
   const bool approval = options_member(loaded.options, "approval") == "before-render";
   std::vector<std::string> variant_names;
   for (const auto &v : loaded.job.variants) variant_names.push_back(v.variant.name);
-  const auto targets = loaded.job.outputs();
+  size_t outputs = 0;
+  for (const auto &plan : plans) outputs += plan.outputs.size();
 
   run.queue.succeed(
       run.step,
-      "{\"variants\": " + std::to_string(variant_names.size()) +
-          ", \"outputs\": " + std::to_string(targets.size()) + "}",
+      "{\"variants\": " + std::to_string(variant_names.size()) + ", \"renders\": " +
+          std::to_string(plans.size()) + ", \"outputs\": " + std::to_string(outputs) + "}",
       [&](Connection &db) {
         std::map<std::string, std::int64_t> variant_ids;
         for (size_t i = 0; i < variant_names.size(); ++i) {
@@ -97,11 +99,16 @@ void expand(StepRun &run, const JobStepsConfig &config) {
         if (approval)
           steps.push_back(
               {.kind = "approval", .inputs = "{\"choices\": " + json_array(variant_names) + "}"});
-        for (const auto &target : targets) {
+        /* One render per plan: a variant's renditions for the platforms
+         * that share a frame rate, in one pass. */
+        for (size_t i = 0; i < plans.size(); ++i) {
+          std::vector<std::string> names;
+          for (const auto &output : plans[i].outputs) names.push_back(output.name);
           NewStep render{.kind = "render",
-                         .inputs = "{\"output\": " + json_string(target.name) + ", \"variant\": " +
-                                   json_string(target.variant->variant.name) + "}",
-                         .variant_id = variant_ids[target.variant->variant.name]};
+                         .inputs = "{\"plan\": " + std::to_string(i) +
+                                   ", \"variant\": " + json_string(plans[i].name) +
+                                   ", \"outputs\": " + json_array(names) + "}",
+                         .variant_id = variant_ids[plans[i].name]};
           if (approval) render.after = {0};
           steps.push_back(render);
         }
@@ -131,7 +138,7 @@ std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id) {
 void render(StepRun &run, const JobStepsConfig &config) {
   JsonNodePtr inputs = parse_json(run.step.inputs, "render inputs");
   JsonObject *in = json_node_get_object(inputs.get());
-  const std::string output = json_object_get_string_member_with_default(in, "output", "");
+  const auto index = static_cast<size_t>(json_object_get_int_member_with_default(in, "plan", -1));
   const std::string variant = json_object_get_string_member_with_default(in, "variant", "");
 
   if (const auto chosen = chosen_variant(run.db, run.step.job_id); chosen && *chosen != variant) {
@@ -144,64 +151,74 @@ void render(StepRun &run, const JobStepsConfig &config) {
       config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)) /
       ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
   const auto plans = plan_into(loaded.job, dir);
-  const plan::RenderPlan *plan = nullptr;
-  for (const auto &p : plans)
-    if (p.name == output) plan = &p;
-  if (!plan) throw StepError(ErrorClass::kPermanent, "the job no longer has output " + output);
+  if (index >= plans.size() || plans[index].name != variant)
+    throw StepError(ErrorClass::kPermanent, "the job's plan no longer has render " +
+                                                std::to_string(index) + " of " + variant);
+  const plan::RenderPlan &plan = plans[index];
 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
     throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
   run::RunOptions options;
-  options.timeout = from_seconds(60 + plan->duration_s * 30);
+  options.timeout = from_seconds(60 + plan.duration_s * 30 * plan.outputs.size());
   /* A cancelled job or a rescued step (the heartbeat finds the lease
    * gone) stops the pipeline at the next tick. */
   options.progress_interval = 200 * GST_MSECOND;
   options.on_progress = [&](GstClockTime, GstClockTime) {
-    if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + output);
+    if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + variant);
   };
   try {
-    run::run_pipeline(plan->description, options);
-  } catch (const run::PipelineError &e) {
-    throw StepError(ErrorClass::kTransient, std::string("render of ") + output + ": " + e.what());
+    run::run_pipeline(plan.description, options);
+    /* A stream copy decoded nothing: QC and thumbnails from the result, as
+     * `reelforge render` does. */
+    if (plan.stream_copy)
+      for (const plan::RenderOutput &output : plan.outputs)
+        run::write_report(output.report.string(),
+                          run::qc_file(output.video.string(), output.platform,
+                                       {.timeout = options.timeout,
+                                        .thumbnails = output.thumbnail_count,
+                                        .thumbnail_pattern = output.thumbnails}));
+  } catch (const LeaseLost &) {
+    throw;
+  } catch (const std::runtime_error &e) { /* PipelineError, MediaError, no report */
+    throw StepError(ErrorClass::kTransient, "render of " + variant + ": " + e.what());
   }
-  if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + output);
-
-  JsonNodePtr report = load_json_file(plan->report.string());
-  const std::string verdict = json_object_get_string_member_with_default(
-      json_node_get_object(report.get()), "verdict", "fail");
-
-  struct File {
-    std::string kind;
-    fs::path path;
-  };
-  std::vector<File> files{{"video", plan->video}, {"qc-report", plan->report}};
-  for (const auto &entry : fs::directory_iterator(dir))
-    if (entry.path().filename().string().starts_with(plan->name + ".thumb-"))
-      files.push_back({"thumbnail", entry.path()});
+  if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + variant);
 
   struct Recorded {
-    File file;
-    std::int64_t size;
+    std::string kind;
+    fs::path path;
+    std::int64_t size = 0;
     std::string sha256;
   };
   std::vector<Recorded> recorded;
-  for (const File &f : files)
-    recorded.push_back({f, static_cast<std::int64_t>(fs::file_size(f.path)), file_sha256(f.path)});
+  std::string verdicts;
+  for (const plan::RenderOutput &output : plan.outputs) {
+    JsonNodePtr report = load_json_file(output.report.string());
+    const std::string verdict = json_object_get_string_member_with_default(
+        json_node_get_object(report.get()), "verdict", "fail");
+    verdicts +=
+        (verdicts.empty() ? "" : ", ") + json_string(output.name) + ": " + json_string(verdict);
+    recorded.push_back({"video", output.video});
+    recorded.push_back({"qc-report", output.report});
+    for (const auto &entry : fs::directory_iterator(dir))
+      if (entry.path().filename().string().starts_with(output.name + ".thumb-"))
+        recorded.push_back({"thumbnail", entry.path()});
+  }
+  for (Recorded &r : recorded) {
+    r.size = static_cast<std::int64_t>(fs::file_size(r.path));
+    r.sha256 = file_sha256(r.path);
+  }
 
-  run.queue.succeed(
-      run.step,
-      "{\"output\": " + json_string(output) + ", \"verdict\": " + json_string(verdict) + "}",
-      [&](Connection &db) {
-        for (const Recorded &r : recorded)
-          db.query(
-              "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
-              " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-              run.step.job_id,
-              run.step.variant_id ? store::param(*run.step.variant_id) : std::nullopt, run.step.id,
-              r.file.kind, "file://" + r.file.path.string(), r.size, r.sha256);
-      });
+  run.queue.succeed(run.step, "{\"verdicts\": {" + verdicts + "}}", [&](Connection &db) {
+    for (const Recorded &r : recorded)
+      db.query(
+          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          run.step.job_id, run.step.variant_id ? store::param(*run.step.variant_id) : std::nullopt,
+          run.step.id, r.kind, "file://" + r.path.string(), r.size, r.sha256);
+  });
 }
 
 }  // namespace
