@@ -33,7 +33,7 @@ constexpr const char *kServeUsage =
     "                     a private PostgreSQL cluster runs in DIR/postgres, is\n"
     "                     stopped on exit and reused next time\n"
     "  --data-dir DIR     the cluster and the rendered files (default:\n"
-    "                     ~/.local/share/reelforge)\n"
+    "                     ~/.local/share/reelforge; /var/lib/reelforge for root)\n"
     "  --listen ADDR      the API's address (default 127.0.0.1:8750; port 0 picks one)\n"
     "  --workers N        steps run at once by this process (default 2)\n"
     "  --lease S          step lease in seconds (default 30), renewed every\n"

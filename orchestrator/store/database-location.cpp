@@ -7,10 +7,14 @@
 #include "pg.h"
 
 #include <glib.h>
+#include <unistd.h>
 
 namespace reelforge::store {
 
 std::filesystem::path default_data_dir() {
+  /* root's home is closed to the postgres user who runs the private
+   * cluster: a system folder instead. */
+  if (geteuid() == 0) return "/var/lib/reelforge";
   return std::filesystem::path(g_get_user_data_dir()) / "reelforge";
 }
 

@@ -20,7 +20,8 @@ struct DatabaseLocation {
   std::string conninfo;
 };
 
-/* The default --data-dir: $XDG_DATA_HOME/reelforge (~/.local/share/reelforge). */
+/* The default --data-dir: $XDG_DATA_HOME/reelforge (~/.local/share/reelforge),
+ * or /var/lib/reelforge for root. */
 std::filesystem::path default_data_dir();
 
 /* Opens the database (starting the private cluster when database is
