@@ -294,14 +294,14 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
                         "base_dir is the absolute folder the spec's relative media "
                         "paths start from"});
   }
-  for (GList *m = json_object_get_members(top), *l = m; l; l = l->next) {
+  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
+  for (GList *l = members.get(); l; l = l->next) {
     const std::string name = static_cast<const char *>(l->data);
     if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
         name != "base_dir")
       errors.push_back({"/" + name,
                         "unknown field; the body takes spec, priority, budget, "
                         "approval and base_dir"});
-    if (!l->next) g_list_free(m);
   }
   JsonNode *spec = json_object_get_member(top, "spec");
   if (!spec || !JSON_NODE_HOLDS_OBJECT(spec)) {

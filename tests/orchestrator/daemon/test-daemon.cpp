@@ -227,6 +227,10 @@ TEST_F(DaemonTest, TheApiChecksKeysTenantsAndBodies) {
   EXPECT_EQ(invalid.status, 422u) << invalid.body;
   EXPECT_NE(invalid.body.find("\"/priority\""), std::string::npos) << invalid.body;
   EXPECT_NE(invalid.body.find("\"/spec/scenes/0/duration\""), std::string::npos) << invalid.body;
+  const HttpReply unknown =
+      http("POST", jobs, key_, "{\"spec\": " + spec({"X"}) + ", \"colour\": \"red\"}");
+  EXPECT_EQ(unknown.status, 422u);
+  EXPECT_NE(unknown.body.find("\"/colour\""), std::string::npos) << unknown.body;
   const HttpReply huge = http("POST", jobs, key_, std::string(2 << 20, ' '));
   EXPECT_EQ(huge.status, 413u);
   EXPECT_EQ(http("GET", jobs + "?limit=0", key_).status, 400u);
