@@ -19,5 +19,10 @@ int validate_command(const std::vector<std::string> &args);
 int plan_command(const std::vector<std::string> &args);
 int render_command(const std::vector<std::string> &args);
 int presign_command(const std::vector<std::string> &args);
+/* The daemon and its clients (built when libpq and libsoup 3 are found). */
+int serve_command(const std::vector<std::string> &args);
+int keys_command(const std::vector<std::string> &args);
+/* submit, status, approve, reject, cancel, resume */
+int client_command(const std::string &command, const std::vector<std::string> &args);
 
 }  // namespace reelforge

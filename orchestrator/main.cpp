@@ -40,6 +40,16 @@ constexpr const char *kUsage =
     "  presign s3://BUCKET/KEY [--expires SECONDS]\n"
     "        Print a presigned GET URL for an S3 object.\n"
     "\n"
+    "  serve [--database URL] [--data-dir DIR] [--listen ADDR] [--workers N]\n"
+    "        Run jobs durably on PostgreSQL, with the HTTP API.\n"
+    "\n"
+    "  keys create --tenant NAME\n"
+    "        Make an API key for the daemon.\n"
+    "\n"
+    "  submit JOB.json | status ID [--watch] | approve ID --choice N |\n"
+    "  reject ID | cancel ID | resume ID\n"
+    "        Talk to a running daemon.\n"
+    "\n"
     "  reelforge <command> --help    more about one command\n"
     "  reelforge --version\n";
 
@@ -72,6 +82,13 @@ int main(int argc, char **argv) {
     if (command == "plan") return reelforge::plan_command(args);
     if (command == "render") return reelforge::render_command(args);
     if (command == "presign") return reelforge::presign_command(args);
+#ifdef REELFORGE_DAEMON
+    if (command == "serve") return reelforge::serve_command(args);
+    if (command == "keys") return reelforge::keys_command(args);
+    if (command == "submit" || command == "status" || command == "approve" || command == "reject" ||
+        command == "cancel" || command == "resume")
+      return reelforge::client_command(command, args);
+#endif
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge %s: %s\n", command.c_str(), e.what());
     return reelforge::kExitBadInput;

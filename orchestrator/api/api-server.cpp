@@ -1,0 +1,576 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Responses are built as JSON by PostgreSQL itself (jsonb_build_object)
+ * from one query each; handlers are short and run on the main loop.
+ */
+#include "api-server.h"
+
+#include "gst-ptr.h"
+#include "job-spec.h"
+#include "json-file.h"
+#include "pg.h"
+#include "step-queue.h"
+#include "worker-pool.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <vector>
+
+namespace reelforge::api {
+
+using sched::JobControl;
+using store::Connection;
+using store::DatabaseError;
+using store::Result;
+
+namespace {
+
+struct MappedFileDeleter {
+  void operator()(GMappedFile *f) const noexcept { g_mapped_file_unref(f); }
+};
+
+std::string json_string(const std::string &text) {
+  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
+  json_node_set_string(node.get(), text.c_str());
+  GCharPtr out(json_to_string(node.get(), FALSE));
+  return out.get();
+}
+
+std::string error_json(const std::string &message) {
+  return "{\"error\": " + json_string(message) + "}";
+}
+
+struct FieldError {
+  std::string pointer;
+  std::string message;
+};
+
+std::string errors_json(const std::vector<FieldError> &errors) {
+  std::string out = "{\"error\": \"the job was not accepted\", \"errors\": [";
+  for (size_t i = 0; i < errors.size(); ++i)
+    out += (i ? ", " : "") + std::string("{\"pointer\": ") + json_string(errors[i].pointer) +
+           ", \"message\": " + json_string(errors[i].message) + "}";
+  return out + "]}";
+}
+
+void reply(SoupServerMessage *msg, guint status, const std::string &body,
+           const char *type = "application/json") {
+  soup_server_message_set_status(msg, status, nullptr);
+  soup_server_message_set_response(msg, type, SOUP_MEMORY_COPY, body.data(), body.size());
+}
+
+std::optional<std::int64_t> parse_id(const std::string &text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+std::vector<std::string> split_path(const std::string &path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  for (std::string part; std::getline(in, part, '/');)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+/* A request the client got wrong: status and body ready to send. */
+struct ClientError {
+  guint status;
+  std::string body;
+};
+
+}  // namespace
+
+std::string hash_api_key(const std::string &key) {
+  GCharPtr hex(g_compute_checksum_for_string(G_CHECKSUM_SHA256, key.c_str(), key.size()));
+  return hex.get();
+}
+
+struct ApiServer::Private {
+  Options options;
+  GObjectPtr<SoupServer> server;
+  std::unique_ptr<Connection> db;
+
+  Connection &database() {
+    if (!db) db = std::make_unique<Connection>(options.conninfo);
+    return *db;
+  }
+
+  void handle(SoupServerMessage *msg, const char *path, GHashTable *query);
+  std::int64_t authenticate(SoupServerMessage *msg);
+  JsonNodePtr body_json(SoupServerMessage *msg, bool required);
+
+  void healthz(SoupServerMessage *msg);
+  void metrics(SoupServerMessage *msg);
+  void submit(SoupServerMessage *msg, std::int64_t tenant);
+  void show_job(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job);
+  void list_jobs(SoupServerMessage *msg, std::int64_t tenant, GHashTable *query);
+  void act(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job,
+           const std::string &action);
+  void artifact(SoupServerMessage *msg, std::int64_t tenant, std::int64_t id);
+};
+
+std::int64_t ApiServer::Private::authenticate(SoupServerMessage *msg) {
+  const char *header =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+  const std::string value = header ? header : "";
+  const std::string scheme = "Bearer ";
+  if (value.size() > scheme.size() && value.compare(0, scheme.size(), scheme) == 0) {
+    const Result r = database().query(
+        "SELECT tenant_id FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL",
+        hash_api_key(value.substr(scheme.size())));
+    if (r.rows() == 1) return r.int64(0, 0);
+  }
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                               "Bearer realm=\"reelforge\"");
+  throw ClientError{401,
+                    error_json("a valid API key is needed: send \"Authorization: Bearer "
+                               "<key>\" (create one with `reelforge keys create --tenant T`)")};
+}
+
+JsonNodePtr ApiServer::Private::body_json(SoupServerMessage *msg, bool required) {
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  GBytesPtr bytes(soup_message_body_flatten(body));
+  gsize size = 0;
+  const auto *data = static_cast<const char *>(g_bytes_get_data(bytes.get(), &size));
+  if (size > options.max_body)
+    throw ClientError{
+        413, error_json("the body is larger than " + std::to_string(options.max_body) + " bytes")};
+  if (size == 0) {
+    if (required) throw ClientError{400, error_json("a JSON body is needed")};
+    return JsonNodePtr(json_node_new(JSON_NODE_OBJECT));
+  }
+  JsonNodePtr node;
+  try {
+    node = parse_json(std::string_view(data, size), "the request body");
+  } catch (const std::exception &e) {
+    throw ClientError{400, error_json(e.what())};
+  }
+  if (!JSON_NODE_HOLDS_OBJECT(node.get()))
+    throw ClientError{400, error_json("the request body must be a JSON object")};
+  return node;
+}
+
+void ApiServer::Private::handle(SoupServerMessage *msg, const char *raw_path, GHashTable *query) {
+  const std::string method = soup_server_message_get_method(msg);
+  const auto parts = split_path(raw_path);
+  auto method_not_allowed = [&](const char *allowed) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", allowed);
+    throw ClientError{405, error_json(method + " is not allowed here; use " + allowed)};
+  };
+  if (parts.size() == 1 && parts[0] == "healthz") {
+    if (method != "GET") method_not_allowed("GET");
+    return healthz(msg);
+  }
+  if (parts.size() == 1 && parts[0] == "metrics") {
+    if (method != "GET") method_not_allowed("GET");
+    return metrics(msg);
+  }
+  if (parts.empty() || parts[0] != "v1" || parts.size() < 2)
+    throw ClientError{404, error_json(std::string("no such endpoint: ") + raw_path)};
+
+  const std::int64_t tenant = authenticate(msg);
+  if (parts[1] == "jobs" && parts.size() == 2) {
+    if (method == "POST") return submit(msg, tenant);
+    if (method == "GET") return list_jobs(msg, tenant, query);
+    method_not_allowed("GET, POST");
+  }
+  if (parts[1] == "jobs" && (parts.size() == 3 || parts.size() == 4)) {
+    const auto id = parse_id(parts[2]);
+    if (!id) throw ClientError{404, error_json("no job " + parts[2])};
+    if (parts.size() == 3) {
+      if (method != "GET") method_not_allowed("GET");
+      return show_job(msg, tenant, *id);
+    }
+    static const std::set<std::string> actions{"approve", "reject", "cancel", "resume"};
+    if (!actions.contains(parts[3]))
+      throw ClientError{404, error_json("no such action: " + parts[3])};
+    if (method != "POST") method_not_allowed("POST");
+    return act(msg, tenant, *id, parts[3]);
+  }
+  if (parts[1] == "artifacts" && parts.size() == 3) {
+    const auto id = parse_id(parts[2]);
+    if (!id) throw ClientError{404, error_json("no artifact " + parts[2])};
+    if (method != "GET" && method != "HEAD") method_not_allowed("GET");
+    return artifact(msg, tenant, *id);
+  }
+  throw ClientError{404, error_json(std::string("no such endpoint: ") + raw_path)};
+}
+
+void ApiServer::Private::healthz(SoupServerMessage *msg) {
+  database().exec("SELECT 1");
+  reply(msg, 200, "{\"status\": \"ok\", \"database\": \"ok\"}");
+}
+
+void ApiServer::Private::metrics(SoupServerMessage *msg) {
+  Connection &db = database();
+  std::ostringstream out;
+  out << "# HELP reelforge_oldest_ready_step_age_seconds How long the oldest due step has waited "
+         "for a worker.\n# TYPE reelforge_oldest_ready_step_age_seconds gauge\n"
+      << "reelforge_oldest_ready_step_age_seconds "
+      << db.exec(
+               "SELECT coalesce(extract(epoch FROM now() - min(next_run_at)), 0) FROM steps"
+               " WHERE status = 'ready' AND next_run_at <= now()")
+             .number(0, 0)
+      << "\n";
+  out << "# HELP reelforge_provider_jobs_in_flight Paid provider calls submitted and not "
+         "settled.\n# TYPE reelforge_provider_jobs_in_flight gauge\n";
+  const Result providers = db.exec(
+      "SELECT provider, count(*) FROM provider_calls WHERE state IN ('submitting', 'submitted')"
+      " GROUP BY provider ORDER BY provider");
+  for (int i = 0; i < providers.rows(); ++i)
+    out << "reelforge_provider_jobs_in_flight{provider=\"" << providers.text(i, 0) << "\"} "
+        << providers.int64(i, 1) << "\n";
+  out << "# HELP reelforge_spend_usd_total Money charged by providers, all jobs.\n"
+         "# TYPE reelforge_spend_usd_total counter\nreelforge_spend_usd_total "
+      << db.exec("SELECT (coalesce(sum(spent_micros), 0) / 1e6)::float8 FROM jobs").text(0, 0)
+      << "\n";
+  out << "# HELP reelforge_rescues_total Steps put back to ready after their daemon's lease "
+         "expired.\n# TYPE reelforge_rescues_total counter\nreelforge_rescues_total "
+      << db.exec("SELECT count(*) FROM events WHERE kind = 'rescue'").int64(0, 0) << "\n";
+  out << "# HELP reelforge_retries_total Failed attempts scheduled to run again.\n"
+         "# TYPE reelforge_retries_total counter\nreelforge_retries_total "
+      << db.exec(
+               "SELECT count(*) FROM events WHERE kind = 'transition' AND from_status ="
+               " 'running' AND to_status = 'ready'")
+             .int64(0, 0)
+      << "\n";
+  out << "# HELP reelforge_steps Steps by status.\n# TYPE reelforge_steps gauge\n";
+  const Result steps = db.exec("SELECT status, count(*) FROM steps GROUP BY status ORDER BY 1");
+  for (int i = 0; i < steps.rows(); ++i)
+    out << "reelforge_steps{status=\"" << steps.text(i, 0) << "\"} " << steps.int64(i, 1) << "\n";
+  if (options.pool)
+    out << "# HELP reelforge_workers_busy Workers of this daemon running a step.\n"
+           "# TYPE reelforge_workers_busy gauge\nreelforge_workers_busy "
+        << options.pool->busy() << "\n";
+  reply(msg, 200, out.str(), "text/plain; version=0.0.4");
+}
+
+void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
+  JsonNodePtr body = body_json(msg, true);
+  JsonObject *top = json_node_get_object(body.get());
+  std::vector<FieldError> errors;
+
+  int priority = 5;
+  if (JsonNode *n = json_object_get_member(top, "priority")) {
+    const bool integer = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
+    if (!integer || json_node_get_int(n) < 0 || json_node_get_int(n) > 9)
+      errors.push_back({"/priority", "priority is a whole number from 0 (lowest) to 9"});
+    else
+      priority = static_cast<int>(json_node_get_int(n));
+  }
+  std::optional<std::int64_t> budget;
+  if (JsonNode *n = json_object_get_member(top, "budget")) {
+    const bool number = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
+                                                     json_node_get_value_type(n) == G_TYPE_DOUBLE);
+    const double usd = number ? json_node_get_double(n) : -1;
+    if (!number || !(usd >= 0) || usd > 1e9)
+      errors.push_back({"/budget", "budget is the most the job may spend, in US dollars (>= 0)"});
+    else
+      budget = std::llround(usd * 1e6);
+  }
+  std::string approval = "none";
+  if (JsonNode *n = json_object_get_member(top, "approval")) {
+    approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                   ? json_node_get_string(n)
+                   : "";
+    if (approval != "none" && approval != "before-render")
+      errors.push_back({"/approval", "approval is \"none\" or \"before-render\""});
+  }
+  std::string base_dir = "/";
+  if (JsonNode *n = json_object_get_member(top, "base_dir")) {
+    base_dir = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                   ? json_node_get_string(n)
+                   : "";
+    if (!g_path_is_absolute(base_dir.c_str()))
+      errors.push_back({"/base_dir",
+                        "base_dir is the absolute folder the spec's relative media "
+                        "paths start from"});
+  }
+  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
+  for (GList *l = members.get(); l; l = l->next) {
+    const std::string name = static_cast<const char *>(l->data);
+    if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
+        name != "base_dir")
+      errors.push_back({"/" + name,
+                        "unknown field; the body takes spec, priority, budget, "
+                        "approval and base_dir"});
+  }
+  JsonNode *spec = json_object_get_member(top, "spec");
+  if (!spec || !JSON_NODE_HOLDS_OBJECT(spec)) {
+    errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
+  } else {
+    try {
+      spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
+    } catch (const spec::SpecError &e) {
+      for (const auto &error : e.errors())
+        errors.push_back({"/spec" + error.pointer, error.message});
+    } catch (const std::runtime_error &e) {
+      errors.push_back({"/spec", e.what()});
+    }
+  }
+  if (!errors.empty()) throw ClientError{422, errors_json(errors)};
+
+  GCharPtr spec_text(json_to_string(spec, FALSE));
+  const std::string options_json =
+      "{\"approval\": " + json_string(approval) + ", \"base_dir\": " + json_string(base_dir) + "}";
+  const std::int64_t id = JobControl(database())
+                              .create_job(tenant, spec_text.get(), priority, budget, "expand",
+                                          options.max_attempts, options_json);
+  const std::string location = "/v1/jobs/" + std::to_string(id);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
+                               location.c_str());
+  reply(msg, 201,
+        "{\"id\": " + std::to_string(id) + ", \"status\": \"queued\", \"url\": \"" + location +
+            "\"}");
+}
+
+void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job) {
+  const Result r = database().query(
+      "SELECT jsonb_build_object("
+      " 'id', j.id, 'status', j.status, 'priority', j.priority, 'reason', j.pause_reason,"
+      " 'created_at', j.created_at, 'updated_at', j.updated_at,"
+      " 'costs', jsonb_build_object('budget', j.budget_micros / 1e6,"
+      "   'reserved', j.reserved_micros / 1e6, 'spent', j.spent_micros / 1e6),"
+      " 'progress', (SELECT jsonb_build_object('steps', count(*), 'succeeded',"
+      "   count(*) FILTER (WHERE status = 'succeeded')) FROM steps WHERE job_id = j.id),"
+      " 'steps', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'kind', s.kind,"
+      "   'status', s.status, 'waiting_for', s.wait_reason, 'attempt', s.attempt,"
+      "   'variant', v.name, 'error', s.last_error, 'outputs', s.outputs) ORDER BY s.id)"
+      "   FROM steps s LEFT JOIN variants v ON v.id = s.variant_id WHERE s.job_id = j.id), '[]'),"
+      " 'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'kind', a.kind,"
+      "   'url', '/v1/artifacts/' || a.id, 'size', a.size_bytes, 'sha256', a.sha256,"
+      "   'variant', v.name) ORDER BY a.id)"
+      "   FROM artifacts a LEFT JOIN variants v ON v.id = a.variant_id WHERE a.job_id = j.id),"
+      "   '[]'),"
+      " 'qc', coalesce((SELECT jsonb_object_agg(v.key, v.value) FROM steps s,"
+      "   jsonb_each(s.outputs->'verdicts') v WHERE s.job_id = j.id AND s.kind = 'render'"
+      "   AND s.outputs ? 'verdicts'), '{}'))::text FROM jobs j WHERE j.id = $1 AND"
+      " j.tenant_id = $2",
+      job, tenant);
+  if (r.rows() == 0) throw ClientError{404, error_json("no job " + std::to_string(job))};
+  reply(msg, 200, r.text(0, 0));
+}
+
+void ApiServer::Private::list_jobs(SoupServerMessage *msg, std::int64_t tenant, GHashTable *query) {
+  auto arg = [&](const char *name) -> std::optional<std::string> {
+    const char *v = query ? static_cast<const char *>(g_hash_table_lookup(query, name)) : nullptr;
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  static const std::set<std::string> statuses{"queued",    "running", "paused",
+                                              "succeeded", "failed",  "cancelled"};
+  const auto status = arg("status");
+  if (status && !statuses.contains(*status))
+    throw ClientError{400, error_json("status is one of queued, running, paused, succeeded, "
+                                      "failed, cancelled")};
+  std::int64_t limit = 20;
+  if (const auto text = arg("limit")) {
+    const auto parsed = parse_id(*text);
+    if (!parsed || *parsed > 100) throw ClientError{400, error_json("limit is from 1 to 100")};
+    limit = *parsed;
+  }
+  std::optional<std::int64_t> cursor;
+  if (const auto text = arg("cursor")) {
+    cursor = parse_id(*text);
+    if (!cursor) throw ClientError{400, error_json("cursor is the next_cursor of a previous page")};
+  }
+  const Result r = database().query(
+      "WITH page AS (SELECT id, status, priority, created_at FROM jobs"
+      " WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)"
+      " AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4)"
+      " SELECT jsonb_build_object('jobs', coalesce(jsonb_agg(jsonb_build_object('id', id,"
+      "  'status', status, 'priority', priority, 'created_at', created_at) ORDER BY id DESC),"
+      "  '[]'), 'next_cursor', CASE WHEN count(*) = $4 THEN min(id)::text END)::text FROM page",
+      tenant, status ? store::param(*status) : std::nullopt,
+      cursor ? store::param(*cursor) : std::nullopt, limit);
+  reply(msg, 200, r.text(0, 0));
+}
+
+void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job,
+                             const std::string &action) {
+  JsonNodePtr body = body_json(msg, action == "approve");
+  JsonObject *top = json_node_get_object(body.get());
+  if (database().query("SELECT 1 FROM jobs WHERE id = $1 AND tenant_id = $2", job, tenant).rows() ==
+      0)
+    throw ClientError{404, error_json("no job " + std::to_string(job))};
+  JobControl control(database());
+  JobControl::Outcome outcome;
+  if (action == "approve") {
+    JsonNode *choice = json_object_get_member(top, "choice");
+    if (!choice || !JSON_NODE_HOLDS_VALUE(choice) ||
+        json_node_get_value_type(choice) != G_TYPE_INT64)
+      throw ClientError{422, errors_json({{"/choice",
+                                           "choice is the number of the option "
+                                           "approved, from 0"}})};
+    outcome = control.approve(job, static_cast<int>(json_node_get_int(choice)));
+  } else if (action == "reject") {
+    outcome = control.reject(
+        job, json_object_get_string_member_with_default(top, "reason", "no reason given"));
+  } else if (action == "cancel") {
+    outcome = control.cancel(job);
+  } else {
+    outcome = control.resume(job);
+  }
+  switch (outcome) {
+    case JobControl::Outcome::kDone:
+      return reply(msg, 200, "{\"outcome\": \"done\"}");
+    case JobControl::Outcome::kAlreadyDone:
+      return reply(msg, 200, "{\"outcome\": \"already-done\"}");
+    case JobControl::Outcome::kNotFound:
+      throw ClientError{404, error_json("no job " + std::to_string(job))};
+    case JobControl::Outcome::kInvalidChoice:
+      throw ClientError{422, errors_json({{"/choice", "there is no such choice"}})};
+    case JobControl::Outcome::kConflict:
+      break;
+  }
+  throw ClientError{409, error_json("cannot " + action + " job " + std::to_string(job) +
+                                    " in its current state; GET it to see why")};
+}
+
+void ApiServer::Private::artifact(SoupServerMessage *msg, std::int64_t tenant, std::int64_t id) {
+  const Result r = database().query(
+      "SELECT a.uri, a.kind FROM artifacts a JOIN jobs j ON j.id = a.job_id"
+      " WHERE a.id = $1 AND j.tenant_id = $2",
+      id, tenant);
+  if (r.rows() == 0) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
+  const std::string uri = r.text(0, 0);
+  const std::string kind = r.text(0, 1);
+  if (!uri.starts_with("file://"))
+    throw ClientError{404, error_json("artifact " + std::to_string(id) + " is stored at " + uri)};
+  GError *raw_error = nullptr;
+  std::unique_ptr<GMappedFile, MappedFileDeleter> file(
+      g_mapped_file_new(uri.substr(7).c_str(), FALSE, &raw_error));
+  GErrorPtr error(raw_error);
+  if (!file) throw ClientError{410, error_json("artifact " + std::to_string(id) + " is gone")};
+  GBytesPtr bytes(g_mapped_file_get_bytes(file.get()));
+  const goffset total = static_cast<goffset>(g_bytes_get_size(bytes.get()));
+
+  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+  const char *type = kind == "video"       ? "video/mp4"
+                     : kind == "thumbnail" ? "image/jpeg"
+                                           : "application/json";
+  soup_message_headers_set_content_type(response, type, nullptr);
+  soup_message_headers_replace(response, "Accept-Ranges", "bytes");
+  SoupMessageBody *out = soup_server_message_get_response_body(msg);
+
+  if (soup_message_headers_get_one(request, "Range")) {
+    SoupRange *ranges = nullptr;
+    int count = 0;
+    const bool satisfiable = soup_message_headers_get_ranges(request, total, &ranges, &count);
+    if (satisfiable && (count < 1 || ranges[0].start >= total || ranges[0].end >= total ||
+                        ranges[0].start > ranges[0].end)) {
+      soup_message_headers_free_ranges(request, ranges);
+      ranges = nullptr;
+      count = 0;
+    }
+    if (!satisfiable || count == 0) {
+      const std::string range = "bytes */" + std::to_string(total);
+      soup_message_headers_replace(response, "Content-Range", range.c_str());
+      throw ClientError{416, error_json("the range is outside the " + std::to_string(total) +
+                                        " bytes of the artifact")};
+    }
+    const goffset start = ranges[0].start, end = ranges[0].end;
+    soup_message_headers_free_ranges(request, ranges);
+    if (count == 1) {
+      soup_message_headers_set_content_range(response, start, end, total);
+      GBytesPtr part(g_bytes_new_from_bytes(bytes.get(), start, end - start + 1));
+      soup_server_message_set_status(msg, 206, nullptr);
+      soup_message_body_append_bytes(out, part.get());
+      return;
+    }
+    /* Several ranges: the whole file, which is a valid answer. */
+  }
+  soup_server_message_set_status(msg, 200, nullptr);
+  soup_message_body_append_bytes(out, bytes.get());
+}
+
+namespace {
+
+/* No exception crosses into libsoup: every failure becomes a response. */
+void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+                gpointer data) {
+  auto *p = static_cast<ApiServer::Private *>(data);
+  try {
+    p->handle(msg, path, query);
+  } catch (const ClientError &e) {
+    reply(msg, e.status, e.body);
+  } catch (const DatabaseError &e) {
+    if (e.connection_lost()) p->db.reset();
+    g_message("API: %s %s: %s", soup_server_message_get_method(msg), path, e.what());
+    reply(msg, 503, error_json("the database is unavailable; try again shortly"));
+  } catch (const std::exception &e) {
+    g_message("API: %s %s: %s", soup_server_message_get_method(msg), path, e.what());
+    reply(msg, 500, error_json("internal error; the daemon's log says more"));
+  }
+}
+
+/* Refuses an oversized body from its Content-Length, before reading it. */
+void on_headers(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data) {
+  auto *p = static_cast<ApiServer::Private *>(data);
+  const goffset length =
+      soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
+  if (length > static_cast<goffset>(p->options.max_body)) {
+    soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+    reply(msg, 413,
+          error_json("the body is larger than " + std::to_string(p->options.max_body) + " bytes"));
+  }
+}
+
+}  // namespace
+
+ApiServer::ApiServer(Options options) : p_(std::make_unique<Private>()) {
+  p_->options = std::move(options);
+  const std::string &listen = p_->options.listen;
+  const auto colon = listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const char *first = listen.data() + colon + 1, *last = listen.data() + listen.size();
+    const auto [end, ec] = std::from_chars(first, last, port);
+    if (ec != std::errc() || end != last || first == last || port > 65535) port = -1;
+  }
+  if (port < 0)
+    throw std::runtime_error("--listen takes HOST:PORT (e.g. 127.0.0.1:8750), not \"" + listen +
+                             "\"");
+  const std::string host = listen.substr(0, colon);
+  GObjectPtr<GSocketAddress> address(
+      g_inet_socket_address_new_from_string(host.c_str(), static_cast<guint>(port)));
+  if (!address)
+    throw std::runtime_error("--listen: \"" + host + "\" is not an IP address (e.g. 127.0.0.1)");
+
+  p_->server.reset(soup_server_new("server-header", "reelforge", nullptr));
+  soup_server_add_early_handler(p_->server.get(), nullptr, on_headers, p_.get(), nullptr);
+  soup_server_add_handler(p_->server.get(), nullptr, on_request, p_.get(), nullptr);
+  GError *raw_error = nullptr;
+  if (!soup_server_listen(p_->server.get(), address.get(), static_cast<SoupServerListenOptions>(0),
+                          &raw_error)) {
+    GErrorPtr error(raw_error);
+    throw std::runtime_error("cannot listen on " + listen + ": " + error->message);
+  }
+}
+
+ApiServer::~ApiServer() {
+  if (p_ && p_->server) soup_server_disconnect(p_->server.get());
+}
+
+std::string ApiServer::url() const {
+  GSList *uris = soup_server_get_uris(p_->server.get());
+  std::string url;
+  if (uris) {
+    GCharPtr text(g_uri_to_string(static_cast<GUri *>(uris->data)));
+    url = text.get();
+    if (url.ends_with("/")) url.pop_back();
+  }
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  return url;
+}
+
+}  // namespace reelforge::api

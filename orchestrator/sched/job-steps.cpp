@@ -1,0 +1,245 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "job-steps.h"
+
+#include "file-qc.h"
+#include "gst-ptr.h"
+#include "job-spec.h"
+#include "json-file.h"
+#include "pipeline-runner.h"
+#include "render-plan.h"
+#include "time-convert.h"
+
+#include <json-glib/json-glib.h>
+
+#include <fstream>
+
+namespace reelforge::sched {
+
+namespace fs = std::filesystem;
+using store::Connection;
+using store::Result;
+
+namespace {
+
+struct LoadedJob {
+  spec::Job job;
+  std::string options; /* JSON */
+};
+
+std::string options_member(const std::string &options, const char *name) {
+  JsonNodePtr node = parse_json(options, "job options");
+  JsonObject *object = json_node_get_object(node.get());
+  return json_object_get_string_member_with_default(object, name, "");
+}
+
+/* The job's spec, checked; a bad one is a permanent failure. */
+LoadedJob load_job(Connection &db, std::int64_t job_id) {
+  const Result row = db.query("SELECT spec::text, options::text FROM jobs WHERE id = $1", job_id);
+  if (row.rows() != 1) throw StepError(ErrorClass::kPermanent, "the job is gone");
+  const std::string name = "job " + std::to_string(job_id);
+  const std::string options = row.text(0, 1);
+  std::string base_dir = options_member(options, "base_dir");
+  if (base_dir.empty()) base_dir = "/";
+  try {
+    JsonNodePtr document = parse_json(row.text(0, 0), name);
+    return {spec::parse_job_document(document.get(), name, base_dir), options};
+  } catch (const spec::SpecError &e) {
+    throw StepError(ErrorClass::kPermanent, e.what());
+  } catch (const std::runtime_error &e) {
+    throw StepError(ErrorClass::kPermanent, e.what());
+  }
+}
+
+std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &dir) {
+  try {
+    return plan::plan_job(job, dir);
+  } catch (const plan::PlanError &e) {
+    throw StepError(ErrorClass::kPermanent, e.what());
+  }
+}
+
+std::string json_string(const std::string &text) {
+  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
+  json_node_set_string(node.get(), text.c_str());
+  GCharPtr out(json_to_string(node.get(), FALSE));
+  return out.get();
+}
+
+std::string json_array(const std::vector<std::string> &items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
+  return out + "]";
+}
+
+void expand(StepRun &run, const JobStepsConfig &config) {
+  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  const auto plans =
+      plan_into(loaded.job, config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)));
+  const bool approval = options_member(loaded.options, "approval") == "before-render";
+  std::vector<std::string> variant_names;
+  for (const auto &v : loaded.job.variants) variant_names.push_back(v.variant.name);
+  size_t outputs = 0;
+  for (const auto &plan : plans) outputs += plan.outputs.size();
+
+  run.queue.succeed(
+      run.step,
+      "{\"variants\": " + std::to_string(variant_names.size()) + ", \"renders\": " +
+          std::to_string(plans.size()) + ", \"outputs\": " + std::to_string(outputs) + "}",
+      [&](Connection &db) {
+        std::map<std::string, std::int64_t> variant_ids;
+        for (size_t i = 0; i < variant_names.size(); ++i) {
+          const Result r = db.query(
+              "INSERT INTO variants (job_id, ordinal, name) VALUES ($1, $2, $3) RETURNING id",
+              run.step.job_id, static_cast<std::int64_t>(i), variant_names[i]);
+          variant_ids[variant_names[i]] = r.int64(0, 0);
+        }
+        std::vector<NewStep> steps;
+        if (approval)
+          steps.push_back(
+              {.kind = "approval", .inputs = "{\"choices\": " + json_array(variant_names) + "}"});
+        /* One render per plan: a variant's renditions for the platforms
+         * that share a frame rate, in one pass. */
+        for (size_t i = 0; i < plans.size(); ++i) {
+          std::vector<std::string> names;
+          for (const auto &output : plans[i].outputs) names.push_back(output.name);
+          NewStep render{.kind = "render",
+                         .inputs = "{\"plan\": " + std::to_string(i) +
+                                   ", \"variant\": " + json_string(plans[i].name) +
+                                   ", \"outputs\": " + json_array(names) + "}",
+                         .variant_id = variant_ids[plans[i].name]};
+          if (approval) render.after = {0};
+          steps.push_back(render);
+        }
+        run.queue.add_steps(run.step.job_id, steps);
+      });
+}
+
+void approval(StepRun &run) {
+  JsonNodePtr inputs = parse_json(run.step.inputs, "approval inputs");
+  JsonObject *object = json_node_get_object(inputs.get());
+  JsonNode *choices = json_object_get_member(object, "choices");
+  GCharPtr text(choices ? json_to_string(choices, FALSE) : g_strdup("[]"));
+  run.queue.wait_for_approval(run.step, std::string("{\"choices\": ") + text.get() + "}");
+}
+
+/* The variant a reviewer picked, when the approval offered a choice. */
+std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id) {
+  const Result r = db.query(
+      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
+      " jsonb_array_length(outputs->'choices') FROM steps"
+      " WHERE job_id = $1 AND kind = 'approval' AND status = 'succeeded' ORDER BY id LIMIT 1",
+      job_id);
+  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
+  return r.text(0, 0);
+}
+
+void render(StepRun &run, const JobStepsConfig &config) {
+  JsonNodePtr inputs = parse_json(run.step.inputs, "render inputs");
+  JsonObject *in = json_node_get_object(inputs.get());
+  const auto index = static_cast<size_t>(json_object_get_int_member_with_default(in, "plan", -1));
+  const std::string variant = json_object_get_string_member_with_default(in, "variant", "");
+
+  if (const auto chosen = chosen_variant(run.db, run.step.job_id); chosen && *chosen != variant) {
+    run.queue.succeed(run.step, "{\"skipped\": \"the reviewer chose " + *chosen + "\"}");
+    return;
+  }
+
+  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  const fs::path dir =
+      config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)) /
+      ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
+  const auto plans = plan_into(loaded.job, dir);
+  if (index >= plans.size() || plans[index].name != variant)
+    throw StepError(ErrorClass::kPermanent, "the job's plan no longer has render " +
+                                                std::to_string(index) + " of " + variant);
+  const plan::RenderPlan &plan = plans[index];
+
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
+  run::RunOptions options;
+  options.timeout = from_seconds(60 + plan.duration_s * 30 * plan.outputs.size());
+  /* A cancelled job or a rescued step (the heartbeat finds the lease
+   * gone) stops the pipeline at the next tick. */
+  options.progress_interval = 200 * GST_MSECOND;
+  options.on_progress = [&](GstClockTime, GstClockTime) {
+    if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + variant);
+  };
+  try {
+    run::run_pipeline(plan.description, options);
+    /* A stream copy decoded nothing: QC and thumbnails from the result, as
+     * `reelforge render` does. */
+    if (plan.stream_copy)
+      for (const plan::RenderOutput &output : plan.outputs)
+        run::write_report(output.report.string(),
+                          run::qc_file(output.video.string(), output.platform,
+                                       {.timeout = options.timeout,
+                                        .thumbnails = output.thumbnail_count,
+                                        .thumbnail_pattern = output.thumbnails}));
+  } catch (const LeaseLost &) {
+    throw;
+  } catch (const std::runtime_error &e) { /* PipelineError, MediaError, no report */
+    throw StepError(ErrorClass::kTransient, "render of " + variant + ": " + e.what());
+  }
+  if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + variant);
+
+  struct Recorded {
+    std::string kind;
+    fs::path path;
+    std::int64_t size = 0;
+    std::string sha256;
+  };
+  std::vector<Recorded> recorded;
+  std::string verdicts;
+  for (const plan::RenderOutput &output : plan.outputs) {
+    JsonNodePtr report = load_json_file(output.report.string());
+    const std::string verdict = json_object_get_string_member_with_default(
+        json_node_get_object(report.get()), "verdict", "fail");
+    verdicts +=
+        (verdicts.empty() ? "" : ", ") + json_string(output.name) + ": " + json_string(verdict);
+    recorded.push_back({"video", output.video});
+    recorded.push_back({"qc-report", output.report});
+    for (const auto &entry : fs::directory_iterator(dir))
+      if (entry.path().filename().string().starts_with(output.name + ".thumb-"))
+        recorded.push_back({"thumbnail", entry.path()});
+  }
+  for (Recorded &r : recorded) {
+    r.size = static_cast<std::int64_t>(fs::file_size(r.path));
+    r.sha256 = file_sha256(r.path);
+  }
+
+  run.queue.succeed(run.step, "{\"verdicts\": {" + verdicts + "}}", [&](Connection &db) {
+    for (const Recorded &r : recorded)
+      db.query(
+          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          run.step.job_id, run.step.variant_id ? store::param(*run.step.variant_id) : std::nullopt,
+          run.step.id, r.kind, "file://" + r.path.string(), r.size, r.sha256);
+  });
+}
+
+}  // namespace
+
+std::string file_sha256(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  GChecksum *raw = g_checksum_new(G_CHECKSUM_SHA256);
+  std::unique_ptr<GChecksum, decltype(&g_checksum_free)> checksum(raw, g_checksum_free);
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0)
+    g_checksum_update(checksum.get(), reinterpret_cast<const guchar *>(chunk), in.gcount());
+  return g_checksum_get_string(checksum.get());
+}
+
+std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &config) {
+  return {
+      {"expand", [config](StepRun &run) { expand(run, config); }},
+      {"approval", [](StepRun &run) { approval(run); }},
+      {"render", [config](StepRun &run) { render(run, config); }},
+  };
+}
+
+}  // namespace reelforge::sched

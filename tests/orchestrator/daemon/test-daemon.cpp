@@ -1,0 +1,513 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * `reelforge serve` as a real process on a real PostgreSQL, rendering real
+ * (tiny) jobs: the API, approvals, SIGKILL at random points, three daemons
+ * sharing a database, and PostgreSQL restarting under them. Leases are 1 s
+ * here (30 s by default) so rescues take seconds, not minutes.
+ */
+#include "daemon-process.h"
+#include "job-steps.h"
+#include "json-file.h"
+#include "pg.h"
+#include "postgres-server.h"
+#include "test-environment.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <regex>
+#include <thread>
+
+namespace reelforge::test {
+namespace {
+
+using namespace std::chrono_literals;
+using store::Connection;
+using store::Result;
+
+constexpr const char *kProfile = R"({"name": "small", "title": "Small test canvas",
+  "canvas": {"width": 320, "height": 568, "fps": 30},
+  "safe_zone": {"top": 40, "bottom": 120, "left": 0, "right": 40},
+  "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
+             "aspect": {"equals": "9:16", "tolerance": 0.01}}}}})";
+
+/* A one-second card per variant: one render step each. */
+std::string spec(const std::vector<std::string> &words) {
+  std::string list;
+  for (const auto &w : words) list += (list.empty() ? "\"" : ", \"") + w + "\"";
+  return R"({"name": "tiny", "platforms": ["small"],
+    "scenes": [{"source": {"card": {"text": "${word}", "background": "#1E3A8A"}}, "duration": 1}],
+    "variations": {"dimensions": {"word": [)" +
+         list + "]}}}";
+}
+
+JsonObject *object(const JsonNodePtr &node) {
+  return json_node_get_object(node.get());
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    /* A private cluster's server runs as another user when we are root. */
+    chmod(dir_->path().c_str(), 0711);
+    std::filesystem::create_directories(dir_->file("profiles"));
+    std::ofstream(dir_->file("profiles/small.json")) << kProfile;
+    g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    conninfo_ = PostgresServer::shared().migrated_database();
+    db_ = std::make_unique<Connection>(conninfo_);
+    data_dir_ = dir_->path() / ("data-" + std::to_string(++serial_));
+    key_ = make_key("acme");
+  }
+
+  std::string make_key(const std::string &tenant) {
+    const ProgramResult r =
+        reelforge({"keys", "create", "--tenant", tenant, "--database", conninfo_});
+    EXPECT_EQ(r.status, 0) << r.output;
+    std::smatch m;
+    const std::regex key("rfk_[0-9a-f]{48}");
+    EXPECT_TRUE(std::regex_search(r.output, m, key)) << r.output;
+    return m.empty() ? "" : m[0].str();
+  }
+
+  std::int64_t submit(const std::string &url, const std::string &body) {
+    const HttpReply r = http("POST", url + "/v1/jobs", key_, body);
+    EXPECT_EQ(r.status, 201u) << r.body;
+    if (r.status != 201) return 0;
+    JsonNodePtr reply = parse_json(r.body, "reply");
+    return json_object_get_int_member(object(reply), "id");
+  }
+
+  std::string status(std::int64_t job) {
+    const Result r = db_->query("SELECT status FROM jobs WHERE id = $1", job);
+    return r.rows() ? r.text(0, 0) : "";
+  }
+
+  bool all_jobs_done(std::chrono::milliseconds timeout) {
+    return wait_until(
+        [&] {
+          return db_->exec(
+                        "SELECT count(*) FROM jobs WHERE status NOT IN ('succeeded', 'failed',"
+                        " 'cancelled', 'paused')")
+                     .int64(0, 0) == 0;
+        },
+        timeout);
+  }
+
+  /* What must hold after any crash: each job succeeded once, each step
+   * succeeded once and was never held by two runners at a time, and every
+   * render's three files are recorded once, present and intact. */
+  void check_invariants(int expected_jobs) {
+    EXPECT_EQ(db_->exec("SELECT count(*) FROM jobs WHERE status = 'succeeded'").int64(0, 0),
+              expected_jobs);
+    EXPECT_EQ(db_->exec("SELECT count(*) FROM jobs").int64(0, 0), expected_jobs);
+    const Result terminal = db_->exec(
+        "SELECT j.id, count(e.id) FROM jobs j LEFT JOIN events e ON e.job_id = j.id AND e.kind ="
+        " 'job' AND e.to_status IN ('succeeded', 'failed', 'cancelled') GROUP BY j.id");
+    for (int i = 0; i < terminal.rows(); ++i)
+      EXPECT_EQ(terminal.int64(i, 1), 1)
+          << "job " << terminal.text(i, 0) << " ended " << terminal.text(i, 1) << " times";
+    const Result steps = db_->exec(
+        "SELECT s.id, s.status, (SELECT count(*) FROM events e WHERE e.step_id = s.id AND"
+        " e.kind = 'transition' AND e.to_status = 'succeeded') FROM steps s");
+    for (int i = 0; i < steps.rows(); ++i) {
+      EXPECT_EQ(steps.text(i, 1), "succeeded") << "step " << steps.text(i, 0);
+      EXPECT_EQ(steps.int64(i, 2), 1)
+          << "step " << steps.text(i, 0) << " succeeded " << steps.text(i, 2) << " times";
+    }
+    /* Between two claims of a step there is always its end or a rescue. */
+    const Result overlaps = db_->exec(
+        "SELECT step_id, id FROM (SELECT step_id, id, kind, lag(kind) OVER"
+        " (PARTITION BY step_id ORDER BY id) AS before FROM events WHERE kind IN ('claim',"
+        " 'transition', 'rescue') AND step_id IS NOT NULL) e"
+        " WHERE kind = 'claim' AND before = 'claim'");
+    EXPECT_EQ(overlaps.rows(), 0) << "step " << (overlaps.rows() ? overlaps.text(0, 0) : "")
+                                  << " was claimed while another runner held it";
+    const Result renders = db_->exec(
+        "SELECT s.id, count(a.id), count(DISTINCT a.kind) FROM steps s LEFT JOIN artifacts a ON"
+        " a.step_id = s.id WHERE s.kind = 'render' AND NOT s.outputs ? 'skipped' GROUP BY s.id");
+    for (int i = 0; i < renders.rows(); ++i) {
+      EXPECT_EQ(renders.int64(i, 1), 3) << "render step " << renders.text(i, 0) << " recorded "
+                                        << renders.text(i, 1) << " artifacts";
+      EXPECT_EQ(renders.int64(i, 2), 3);
+    }
+    const Result files = db_->exec("SELECT uri, size_bytes, sha256 FROM artifacts");
+    for (int i = 0; i < files.rows(); ++i) {
+      const std::filesystem::path path = files.text(i, 0).substr(7);
+      ASSERT_TRUE(std::filesystem::exists(path)) << path;
+      EXPECT_EQ(static_cast<std::int64_t>(std::filesystem::file_size(path)), files.int64(i, 1));
+      EXPECT_EQ(sched::file_sha256(path), files.text(i, 2)) << path << " changed after recording";
+    }
+  }
+
+  static TempDir *dir_;
+  static int serial_;
+  std::string conninfo_;
+  std::unique_ptr<Connection> db_;
+  std::filesystem::path data_dir_;
+  std::string key_;
+};
+
+TempDir *DaemonTest::dir_ = nullptr;
+int DaemonTest::serial_ = 0;
+
+TEST_F(DaemonTest, AJobReachesSucceededWithItsArtifacts) {
+  DaemonProcess daemon(conninfo_, data_dir_);
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), "{\"spec\": " + spec({"Hello", "Bye"}) + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(all_jobs_done(60s)) << daemon.log();
+  EXPECT_EQ(status(id), "succeeded") << daemon.log();
+
+  const HttpReply job = http("GET", daemon.url() + "/v1/jobs/" + std::to_string(id), key_);
+  ASSERT_EQ(job.status, 200u);
+  JsonNodePtr reply = parse_json(job.body, "job");
+  EXPECT_STREQ(json_object_get_string_member(object(reply), "status"), "succeeded");
+  JsonArray *artifacts = json_object_get_array_member(object(reply), "artifacts");
+  ASSERT_EQ(json_array_get_length(artifacts), 6u) << job.body;
+  JsonObject *qc = json_object_get_object_member(object(reply), "qc");
+  EXPECT_STREQ(json_object_get_string_member(qc, "word-hello.small"), "pass") << job.body;
+  check_invariants(1);
+
+  /* The video through the API, whole and in part. */
+  JsonObject *video = json_array_get_object_element(artifacts, 0);
+  ASSERT_STREQ(json_object_get_string_member(video, "kind"), "video");
+  const std::string url = daemon.url() + json_object_get_string_member(video, "url");
+  const HttpReply whole = http("GET", url, key_);
+  ASSERT_EQ(whole.status, 200u);
+  EXPECT_EQ(static_cast<gint64>(whole.body.size()), json_object_get_int_member(video, "size"));
+  const HttpReply part = http("GET", url, key_, "", {{"Range", "bytes=4-11"}});
+  EXPECT_EQ(part.status, 206u);
+  EXPECT_EQ(part.body, whole.body.substr(4, 8)) << "Range returned other bytes";
+  EXPECT_EQ(part.header("Content-Range"), "bytes 4-11/" + std::to_string(whole.body.size()));
+  const HttpReply tail = http("GET", url, key_, "", {{"Range", "bytes=-5"}});
+  EXPECT_EQ(tail.status, 206u);
+  EXPECT_EQ(tail.body, whole.body.substr(whole.body.size() - 5));
+  const HttpReply beyond = http("GET", url, key_, "", {{"Range", "bytes=99999999-"}});
+  EXPECT_EQ(beyond.status, 416u);
+
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST_F(DaemonTest, TheApiChecksKeysTenantsAndBodies) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const std::string jobs = daemon.url() + "/v1/jobs";
+  EXPECT_EQ(http("GET", daemon.url() + "/healthz", "").status, 200u);
+  EXPECT_EQ(http("GET", jobs, "").status, 401u);
+  const HttpReply wrong = http("GET", jobs, "rfk_not-a-key");
+  EXPECT_EQ(wrong.status, 401u);
+  EXPECT_EQ(wrong.body.find("rfk_not-a-key"), std::string::npos) << "the key was echoed";
+
+  const auto id = submit(daemon.url(), "{\"spec\": " + spec({"Solo"}) + ", \"priority\": 7}");
+  ASSERT_GT(id, 0);
+  const std::string other = make_key("other");
+  EXPECT_EQ(http("GET", jobs + "/" + std::to_string(id), other).status, 404u);
+  EXPECT_EQ(http("POST", jobs + "/" + std::to_string(id) + "/cancel", other).status, 404u);
+  EXPECT_EQ(http("GET", jobs + "/" + std::to_string(id), key_).status, 200u);
+  const HttpReply others_list = http("GET", jobs, other);
+  EXPECT_EQ(others_list.body.find("\"id\""), std::string::npos) << others_list.body;
+
+  const HttpReply broken = http("POST", jobs, key_, "{\"spec\": ");
+  EXPECT_EQ(broken.status, 400u) << broken.body;
+  const HttpReply invalid = http(
+      "POST", jobs, key_,
+      R"({"spec": {"name": "x", "platforms": ["small"], "scenes": [{"source": {"card": {"text": "a"}}, "duration": -1}]}, "priority": 12})");
+  EXPECT_EQ(invalid.status, 422u) << invalid.body;
+  EXPECT_NE(invalid.body.find("\"/priority\""), std::string::npos) << invalid.body;
+  EXPECT_NE(invalid.body.find("\"/spec/scenes/0/duration\""), std::string::npos) << invalid.body;
+  const HttpReply unknown =
+      http("POST", jobs, key_, "{\"spec\": " + spec({"X"}) + ", \"colour\": \"red\"}");
+  EXPECT_EQ(unknown.status, 422u);
+  EXPECT_NE(unknown.body.find("\"/colour\""), std::string::npos) << unknown.body;
+  const HttpReply huge = http("POST", jobs, key_, std::string(2 << 20, ' '));
+  EXPECT_EQ(huge.status, 413u);
+  EXPECT_EQ(http("GET", jobs + "?limit=0", key_).status, 400u);
+  EXPECT_EQ(http("GET", jobs + "?status=sideways", key_).status, 400u);
+
+  /* Paging: newest first, a cursor to the next page. */
+  const auto second = submit(daemon.url(), "{\"spec\": " + spec({"Two"}) + "}");
+  const HttpReply first_page = http("GET", jobs + "?limit=1", key_);
+  JsonNodePtr page = parse_json(first_page.body, "page");
+  JsonArray *listed = json_object_get_array_member(object(page), "jobs");
+  ASSERT_EQ(json_array_get_length(listed), 1u);
+  EXPECT_EQ(json_object_get_int_member(json_array_get_object_element(listed, 0), "id"), second);
+  const std::string cursor = json_object_get_string_member(object(page), "next_cursor");
+  const HttpReply next = http("GET", jobs + "?limit=1&cursor=" + cursor, key_);
+  JsonNodePtr page2 = parse_json(next.body, "page");
+  EXPECT_EQ(json_object_get_int_member(json_array_get_object_element(
+                                           json_object_get_array_member(object(page2), "jobs"), 0),
+                                       "id"),
+            id);
+
+  const HttpReply metrics = http("GET", daemon.url() + "/metrics", "");
+  EXPECT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("reelforge_oldest_ready_step_age_seconds "), std::string::npos);
+  EXPECT_NE(metrics.body.find("reelforge_rescues_total "), std::string::npos);
+}
+
+TEST_F(DaemonTest, AnApprovalHoldsNoWorkerAndTheJobEndsOnReject) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto waiting = submit(
+      daemon.url(), "{\"spec\": " + spec({"Left", "Right"}) + ", \"approval\": \"before-render\"}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND status = 'waiting'",
+                          waiting)
+                   .int64(0, 0) == 1;
+      },
+      20s))
+      << daemon.log();
+  /* The only worker is free: another job runs to the end meanwhile. */
+  const auto other = submit(daemon.url(), "{\"spec\": " + spec({"Meanwhile"}) + "}");
+  ASSERT_TRUE(wait_until([&] { return status(other) == "succeeded"; }, 30s)) << daemon.log();
+  EXPECT_EQ(status(waiting), "running");
+  EXPECT_NE(http("GET", daemon.url() + "/metrics", "").body.find("reelforge_workers_busy 0"),
+            std::string::npos);
+
+  /* Approved through the CLI: only the chosen variant renders. */
+  g_setenv("REELFORGE_URL", daemon.url().c_str(), TRUE);
+  g_setenv("REELFORGE_API_KEY", key_.c_str(), TRUE);
+  const ProgramResult approve = reelforge({"approve", std::to_string(waiting), "--choice", "1"});
+  EXPECT_EQ(approve.status, 0) << approve.output;
+  EXPECT_EQ(approve.output.find(key_), std::string::npos) << "the key was printed";
+  const ProgramResult again = reelforge({"approve", std::to_string(waiting), "--choice", "1"});
+  EXPECT_EQ(again.status, 0) << again.output;
+  const ProgramResult watch = reelforge({"status", std::to_string(waiting), "--watch"});
+  EXPECT_EQ(watch.status, 0) << watch.output;
+  EXPECT_NE(watch.output.find("succeeded"), std::string::npos) << watch.output;
+  EXPECT_EQ(
+      db_->query("SELECT count(DISTINCT a.variant_id) FROM artifacts a WHERE job_id = $1", waiting)
+          .int64(0, 0),
+      1);
+  EXPECT_EQ(db_->query("SELECT v.name FROM artifacts a JOIN variants v ON v.id = a.variant_id"
+                       " WHERE a.job_id = $1 LIMIT 1",
+                       waiting)
+                .text(0, 0),
+            "word-right");
+
+  const auto rejected =
+      submit(daemon.url(), "{\"spec\": " + spec({"No"}) + ", \"approval\": \"before-render\"}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND status = 'waiting'",
+                          rejected)
+                   .int64(0, 0) == 1;
+      },
+      20s));
+  const std::string reject = daemon.url() + "/v1/jobs/" + std::to_string(rejected) + "/reject";
+  EXPECT_EQ(http("POST", reject, key_, R"({"reason": "off brand"})").status, 200u);
+  EXPECT_EQ(http("POST", reject, key_, R"({"reason": "off brand"})").status, 200u);
+  EXPECT_EQ(status(rejected), "failed");
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", rejected).int64(0, 0),
+            0);
+  g_unsetenv("REELFORGE_URL");
+  g_unsetenv("REELFORGE_API_KEY");
+}
+
+TEST_F(DaemonTest, CancelStopsARunningRender) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  /* Long enough to be still rendering when the cancel comes. */
+  std::string long_spec = spec({"Long"});
+  long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
+  const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                      " status = 'running'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      20s));
+  const HttpReply cancel =
+      http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_);
+  EXPECT_EQ(cancel.status, 200u) << cancel.body;
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(status(id), "cancelled");
+  ASSERT_TRUE(wait_until([&] { return daemon.log().find("abandoned") != std::string::npos; }, 10s))
+      << "the render went on after the cancel:\n"
+      << daemon.log();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cancelled_at).count();
+  EXPECT_LT(stop_s, 2.0) << "heartbeat 0.25 s + progress tick 0.2 s";
+  RecordProperty("cancel_to_stop_seconds", std::to_string(stop_s));
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", id).int64(0, 0), 0);
+  EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_).status,
+            200u)
+      << "cancel is idempotent";
+}
+
+TEST_F(DaemonTest, ShutdownGivesRunningStepsBackAtOnce) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1", "--lease", "30"});
+  ASSERT_TRUE(daemon.up());
+  std::string long_spec = spec({"Long"});
+  long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
+  const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                      " status = 'running'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      20s));
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_LT(stop_s, 3.0) << "SIGTERM waited for a 60 s render";
+  /* Ready for the next daemon now, not after the 30 s lease. */
+  const Result step =
+      db_->query("SELECT status, attempt FROM steps WHERE job_id = $1 AND kind = 'render'", id);
+  EXPECT_EQ(step.text(0, 0), "ready") << daemon.log();
+  EXPECT_EQ(step.int64(0, 1), 0) << "an interrupted shutdown used up an attempt";
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", id).int64(0, 0), 0);
+}
+
+TEST_F(DaemonTest, WithoutADatabaseServeRunsAndKeepsItsOwnPostgres) {
+  const std::filesystem::path own = dir_->path() / "own-cluster";
+  const std::string own_conninfo = "host=" + (own / "postgres" / "socket").string() +
+                                   " port=5432 user=reelforge dbname=reelforge";
+  std::int64_t id = 0;
+  {
+    DaemonProcess daemon("", own, {"--workers", "1"});
+    ASSERT_TRUE(daemon.up());
+    const ProgramResult keys = reelforge({"keys", "create", "--tenant", "solo", "--data-dir", own});
+    ASSERT_EQ(keys.status, 0) << keys.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(keys.output, m, std::regex("rfk_[0-9a-f]{48}")));
+    key_ = m[0];
+    id = submit(daemon.url(), "{\"spec\": " + spec({"Own"}) + "}");
+    ASSERT_GT(id, 0);
+    const std::string job = daemon.url() + "/v1/jobs/" + std::to_string(id);
+    ASSERT_TRUE(wait_until(
+        [&] { return http("GET", job, key_).body.find("\"succeeded\"") != std::string::npos; },
+        60s))
+        << daemon.log();
+    EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  }
+  EXPECT_THROW(Connection{own_conninfo}, store::DatabaseError) << "the cluster outlived serve";
+  DaemonProcess again("", own, {"--workers", "1"});
+  ASSERT_TRUE(again.up());
+  const HttpReply job = http("GET", again.url() + "/v1/jobs/" + std::to_string(id), key_);
+  EXPECT_EQ(job.status, 200u) << "the data of the first run was not reused";
+  EXPECT_NE(job.body.find("\"succeeded\""), std::string::npos) << job.body;
+  EXPECT_EQ(again.stop(), 0);
+}
+
+TEST_F(DaemonTest, SurvivesTwentySigkillsAtRandomPoints) {
+  std::mt19937 random(std::random_device{}());
+  const int trials = 20;
+  int submitted = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    /* Attempts are counted per run, lost runs included: these steps may
+     * lose many daemons before one finishes them. */
+    DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "2", "--max-attempts", "40"});
+    ASSERT_TRUE(daemon.up());
+    if (trial % 3 == 0) {
+      ASSERT_GT(
+          submit(daemon.url(), "{\"spec\": " + spec({"T" + std::to_string(trial), "U"}) + "}"), 0);
+      ++submitted;
+    }
+    /* The kill point is the variable under test: anywhere in the first
+     * 1.2 s (expansion, claims, renders, commits). */
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 1200));
+    daemon.kill_hard();
+  }
+  DaemonProcess survivor(conninfo_, data_dir_, {"--workers", "2", "--max-attempts", "40"});
+  ASSERT_TRUE(survivor.up());
+  ASSERT_TRUE(all_jobs_done(90s)) << survivor.log();
+  EXPECT_EQ(survivor.stop(), 0);
+  check_invariants(submitted);
+  RecordProperty(
+      "rescues",
+      std::to_string(db_->exec("SELECT count(*) FROM events WHERE kind = 'rescue'").int64(0, 0)));
+}
+
+TEST_F(DaemonTest, ThreeDaemonsShareTheWorkAndRescueAKilledOne) {
+  DaemonProcess a(conninfo_, data_dir_, {"--workers", "1"});
+  DaemonProcess b(conninfo_, data_dir_, {"--workers", "1"});
+  DaemonProcess c(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(a.up() && b.up() && c.up());
+  const int kJobs = 12;
+  for (int i = 0; i < kJobs; ++i)
+    ASSERT_GT(submit((i % 2 ? a : c).url(), "{\"spec\": " + spec({"J" + std::to_string(i)}) + "}"),
+              0);
+  const std::string b_owner = ":" + std::to_string(b.pid()) + ":%";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE status = 'running' AND lease_owner"
+                      " LIKE '%' || $1",
+                      b_owner)
+                   .int64(0, 0) > 0;
+      },
+      30s))
+      << "daemon b never ran a step";
+  const auto held = db_->query(
+      "SELECT id FROM steps WHERE status = 'running' AND lease_owner"
+      " LIKE '%' || $1",
+      b_owner);
+  b.kill_hard();
+  const auto killed_at = std::chrono::steady_clock::now();
+  const std::int64_t step = held.int64(0, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query("SELECT count(*) FROM events WHERE step_id = $1 AND kind = 'rescue'",
+                          step)
+                   .int64(0, 0) > 0;
+      },
+      45s))
+      << "the killed daemon's step was not rescued within 45 s";
+  const auto rescue_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  EXPECT_LT(rescue_s, 1.0 /* lease */ + 0.1 /* poll */ + 1.5 /* slack */);
+  RecordProperty("rescue_seconds", std::to_string(rescue_s));
+  ASSERT_TRUE(all_jobs_done(90s)) << a.log() << c.log();
+  check_invariants(kJobs);
+  /* Each surviving daemon did some of the work. */
+  EXPECT_EQ(
+      db_->exec("SELECT count(DISTINCT daemon) >= 3 FROM events WHERE kind = 'claim'").text(0, 0),
+      "t");
+}
+
+TEST_F(DaemonTest, KeepsGoingWhenPostgresRestarts) {
+  DaemonProcess a(conninfo_, data_dir_, {"--workers", "2"});
+  DaemonProcess b(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(a.up() && b.up());
+  const int kJobs = 4;
+  for (int i = 0; i < kJobs; ++i)
+    ASSERT_GT(submit(a.url(), "{\"spec\": " + spec({"P" + std::to_string(i)}) + "}"), 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->exec("SELECT count(*) FROM steps WHERE status = 'running'").int64(0, 0) > 0;
+      },
+      30s));
+  db_.reset();
+  auto &cluster = PostgresServer::shared().cluster();
+  cluster.stop();
+  std::this_thread::sleep_for(1s); /* the outage itself */
+  cluster.start();
+  db_ = std::make_unique<Connection>(conninfo_);
+  ASSERT_TRUE(all_jobs_done(90s)) << a.log() << b.log();
+  check_invariants(kJobs);
+  EXPECT_NE(a.log().find("reconnecting"), std::string::npos) << a.log();
+}
+
+}  // namespace
+}  // namespace reelforge::test

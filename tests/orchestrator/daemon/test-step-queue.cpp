@@ -1,0 +1,398 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The step queue on a real PostgreSQL: claiming, fencing, rescue, retries,
+ * dependencies, priorities, approvals, budgets and cancellation, with
+ * concurrent claimers on their own connections.
+ */
+#include "pg.h"
+#include "postgres-server.h"
+#include "step-queue.h"
+#include "test-environment.h"
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace reelforge::test {
+namespace {
+
+using namespace std::chrono_literals;
+using sched::ClaimedStep;
+using sched::ErrorClass;
+using sched::JobControl;
+using sched::LeaseLost;
+using sched::StepQueue;
+using store::Connection;
+using Outcome = JobControl::Outcome;
+
+class StepQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = PostgresServer::shared().migrated_database();
+    db_ = std::make_unique<Connection>(conninfo_);
+    tenant_ = db_->query("INSERT INTO tenants (name) VALUES ($1) RETURNING id", "acme").int64(0, 0);
+  }
+
+  std::int64_t job(int priority = 5, std::optional<std::int64_t> budget = std::nullopt,
+                   const std::string &first = "expand", int max_attempts = 6) {
+    return JobControl(*db_).create_job(tenant_, "{}", priority, budget, first, max_attempts);
+  }
+  std::string job_status(std::int64_t id) {
+    return db_->query("SELECT status FROM jobs WHERE id = $1", id).text(0, 0);
+  }
+  std::string step_status(std::int64_t id) {
+    return db_->query("SELECT status FROM steps WHERE id = $1", id).text(0, 0);
+  }
+
+  std::string conninfo_;
+  std::unique_ptr<Connection> db_;
+  std::int64_t tenant_ = 0;
+};
+
+TEST_F(StepQueueTest, AClaimedStepIsOursAloneAndItsSuccessEndsTheJob) {
+  const auto id = job();
+  StepQueue queue(*db_, "daemon-a");
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->job_id, id);
+  EXPECT_EQ(step->kind, "expand");
+  EXPECT_EQ(step->attempt, 1);
+  EXPECT_EQ(step->fencing_token, 1);
+  EXPECT_EQ(job_status(id), "running");
+  EXPECT_FALSE(queue.claim()) << "a running step was claimed twice";
+
+  Connection other(conninfo_);
+  EXPECT_FALSE(StepQueue(other, "daemon-b").claim());
+
+  EXPECT_TRUE(queue.heartbeat(*step));
+  queue.succeed(*step, R"({"variants": 0})");
+  EXPECT_EQ(step_status(step->id), "succeeded");
+  EXPECT_EQ(job_status(id), "succeeded");
+  const auto events = db_->query(
+      "SELECT string_agg(coalesce(from_status, '-') || '>' || to_status, ' ' ORDER BY id)"
+      " FROM events WHERE job_id = $1",
+      id);
+  EXPECT_EQ(events.text(0, 0), "->queued ready>running running>succeeded running>succeeded");
+}
+
+TEST_F(StepQueueTest, AnExpiredLeaseIsRescuedAndTheOldOwnerCanWriteNothing) {
+  job();
+  StepQueue slow(*db_, "daemon-slow", {.lease = 150ms});
+  const auto lost = slow.claim();
+  ASSERT_TRUE(lost);
+
+  Connection other_db(conninfo_);
+  StepQueue rescuer(other_db, "daemon-rescuer");
+  EXPECT_EQ(rescuer.rescue_expired(), 0) << "rescued a live lease";
+  /* The lease is a time: wait for it to pass, with a deadline. */
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int rescued = 0;
+  while (rescued == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    rescued = rescuer.rescue_expired();
+  }
+  ASSERT_EQ(rescued, 1);
+
+  EXPECT_FALSE(slow.heartbeat(*lost));
+  EXPECT_THROW(slow.succeed(*lost), LeaseLost);
+  EXPECT_THROW(slow.fail(*lost, ErrorClass::kTransient, "late"), LeaseLost);
+
+  const auto again = rescuer.claim();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, lost->id);
+  EXPECT_EQ(again->attempt, 2);
+  EXPECT_GT(again->fencing_token, lost->fencing_token);
+  EXPECT_THROW(slow.succeed(*lost), LeaseLost) << "the old owner overwrote the new one";
+  rescuer.succeed(*again);
+  EXPECT_EQ(step_status(again->id), "succeeded");
+  EXPECT_EQ(db_->query("SELECT count(*) FROM events WHERE kind = 'rescue'").int64(0, 0), 1);
+}
+
+TEST_F(StepQueueTest, ConcurrentClaimersNeverShareAStep) {
+  const auto id = job(5, std::nullopt, "root");
+  {
+    StepQueue queue(*db_, "setup");
+    auto root = queue.claim();
+    ASSERT_TRUE(root);
+    queue.succeed(*root, "{}", [&](Connection &) {
+      std::vector<sched::NewStep> steps(300, sched::NewStep{.kind = "work"});
+      queue.add_steps(id, steps);
+    });
+  }
+  std::mutex mutex;
+  std::map<std::int64_t, int> runs;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 6; ++w) {
+    workers.emplace_back([&, w] {
+      try {
+        Connection db(conninfo_);
+        StepQueue queue(db, "worker-" + std::to_string(w));
+        while (auto step = queue.claim()) {
+          {
+            std::lock_guard<std::mutex> lock(mutex);
+            ++runs[step->id];
+          }
+          queue.succeed(*step);
+        }
+      } catch (const std::exception &e) {
+        ++failures;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto &t : workers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(runs.size(), 300u);
+  for (const auto &[step, count] : runs) EXPECT_EQ(count, 1) << "step " << step;
+  EXPECT_EQ(job_status(id), "succeeded");
+}
+
+TEST_F(StepQueueTest, RetriesBackOffThenPauseTheJobWhichCanResume) {
+  const auto id = job(5, std::nullopt, "flaky", 3);
+  StepQueue queue(*db_, "daemon", {}, {.base = 40ms, .cap = 1s, .jitter = 0, .max_attempts = 3});
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    std::optional<ClaimedStep> step;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!(step = queue.claim()) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(step) << "attempt " << attempt << " never became due";
+    EXPECT_EQ(step->attempt, attempt);
+    queue.fail(*step, ErrorClass::kTransient, "HTTP 503 from the provider");
+    if (attempt < 3) {
+      const auto wait_ms =
+          db_->query(
+                 "SELECT extract(epoch FROM next_run_at - updated_at) * 1000 FROM steps"
+                 " WHERE id = $1",
+                 step->id)
+              .number(0, 0);
+      EXPECT_NEAR(wait_ms, 40.0 * (1 << (attempt - 1)), 15.0) << "attempt " << attempt;
+      EXPECT_EQ(step_status(step->id), "ready");
+    }
+  }
+  EXPECT_EQ(job_status(id), "paused");
+  const auto reason = db_->query("SELECT pause_reason FROM jobs WHERE id = $1", id).text(0, 0);
+  EXPECT_NE(reason.find("after 3 attempts: HTTP 503"), std::string::npos) << reason;
+  EXPECT_FALSE(queue.claim()) << "a paused job's step ran";
+
+  JobControl control(*db_);
+  EXPECT_EQ(control.resume(id), Outcome::kDone);
+  EXPECT_EQ(control.resume(id), Outcome::kAlreadyDone);
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->attempt, 1);
+  queue.succeed(*step);
+  EXPECT_EQ(job_status(id), "succeeded");
+}
+
+TEST_F(StepQueueTest, APermanentErrorFailsTheJobAtOnce) {
+  const auto id = job();
+  StepQueue queue(*db_, "daemon");
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  queue.fail(*step, ErrorClass::kPermanent, "/scenes/0/prompt: empty");
+  EXPECT_EQ(job_status(id), "failed");
+  EXPECT_EQ(step_status(step->id), "failed");
+}
+
+TEST(RetryPolicy, FollowsTheDocumentedFormula) {
+  const sched::RetryPolicy p{.base = 2000ms, .cap = 300000ms, .jitter = 0.2, .max_attempts = 6};
+  EXPECT_EQ(p.delay(1, 0.0), 2000ms);
+  EXPECT_EQ(p.delay(2, 0.0), 4000ms);
+  EXPECT_EQ(p.delay(5, 0.0), 32000ms);
+  EXPECT_EQ(p.delay(30, 0.0), 300000ms) << "the cap";
+  EXPECT_EQ(p.delay(1, 1.0), 2400ms);
+  EXPECT_EQ(p.delay(1, -1.0), 1600ms);
+  EXPECT_EQ(p.delay(1, 0.0, 60000ms), 60000ms) << "Retry-After is a floor";
+  for (int i = 0; i < 200; ++i) {
+    const auto d = p.delay(3);
+    EXPECT_GE(d, 6400ms);
+    EXPECT_LE(d, 9600ms);
+  }
+}
+
+TEST_F(StepQueueTest, TheMoreUrgentJobGoesFirst) {
+  const auto low = job(1);
+  const auto high = job(9);
+  StepQueue queue(*db_, "daemon");
+  auto first = queue.claim();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->job_id, high);
+  auto second = queue.claim();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->job_id, low);
+}
+
+TEST_F(StepQueueTest, AStepWaitsForTheStepsItDependsOn) {
+  const auto id = job();
+  StepQueue queue(*db_, "daemon");
+  auto expand = queue.claim();
+  ASSERT_TRUE(expand);
+  std::vector<std::int64_t> ids;
+  queue.succeed(*expand, "{}", [&](Connection &) {
+    ids = queue.add_steps(id, {{.kind = "a"}, {.kind = "b"}, {.kind = "join", .after = {0, 1}}});
+  });
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(step_status(ids[2]), "blocked");
+  auto a = queue.claim();
+  auto b = queue.claim();
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(queue.claim()) << "the join ran before its inputs";
+  queue.succeed(*a);
+  EXPECT_EQ(step_status(ids[2]), "blocked");
+  queue.succeed(*b);
+  auto join = queue.claim();
+  ASSERT_TRUE(join);
+  EXPECT_EQ(join->kind, "join");
+  queue.succeed(*join);
+  EXPECT_EQ(job_status(id), "succeeded");
+}
+
+TEST_F(StepQueueTest, AnApprovalHoldsNoWorkerAndApprovingIsIdempotent) {
+  const auto id = job(5, std::nullopt, "approval");
+  StepQueue queue(*db_, "daemon");
+  auto approval = queue.claim();
+  ASSERT_TRUE(approval);
+  queue.wait_for_approval(*approval, R"({"choices": ["script-a", "script-b", "script-c"]})");
+  EXPECT_EQ(step_status(approval->id), "waiting");
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE status = 'running'").int64(0, 0), 0)
+      << "the waiting step holds a worker";
+  EXPECT_FALSE(queue.claim()) << "an approval was claimed again before anyone approved";
+
+  JobControl control(*db_);
+  EXPECT_EQ(control.approve(id, 3), Outcome::kInvalidChoice);
+  EXPECT_EQ(control.approve(id + 1000, 1), Outcome::kNotFound);
+  EXPECT_EQ(control.approve(id, 1), Outcome::kDone);
+  EXPECT_EQ(control.approve(id, 1), Outcome::kAlreadyDone);
+  EXPECT_EQ(control.approve(id, 2), Outcome::kConflict);
+  EXPECT_EQ(
+      db_->query("SELECT outputs->>'choice' FROM steps WHERE id = $1", approval->id).text(0, 0),
+      "1");
+  EXPECT_EQ(job_status(id), "succeeded");
+  EXPECT_EQ(control.reject(id, "too late"), Outcome::kConflict);
+}
+
+TEST_F(StepQueueTest, RejectingEndsTheJob) {
+  const auto id = job(5, std::nullopt, "approval");
+  StepQueue queue(*db_, "daemon");
+  auto approval = queue.claim();
+  ASSERT_TRUE(approval);
+  queue.wait_for_approval(*approval, R"({"choices": ["only"]})");
+  JobControl control(*db_);
+  EXPECT_EQ(control.reject(id, "off brand"), Outcome::kDone);
+  EXPECT_EQ(control.reject(id, "off brand"), Outcome::kAlreadyDone);
+  EXPECT_EQ(job_status(id), "failed");
+  EXPECT_EQ(control.approve(id, 0), Outcome::kConflict);
+}
+
+TEST_F(StepQueueTest, TwentyConcurrentReservationsNeverOverspendABudgetThatFitsSeven) {
+  constexpr std::int64_t kCost = 250000; /* $0.25 a clip */
+  const auto id = job(5, 7 * kCost + kCost / 2, "root");
+  {
+    StepQueue queue(*db_, "setup");
+    auto root = queue.claim();
+    ASSERT_TRUE(root);
+    queue.succeed(*root, "{}", [&](Connection &) {
+      queue.add_steps(id, std::vector<sched::NewStep>(20, {.kind = "generate"}));
+    });
+  }
+  std::atomic<int> reserved{0}, refused{0};
+  /* All 20 steps are running before any of them asks for money. */
+  std::latch all_claimed(20);
+  std::vector<std::thread> steps;
+  for (int i = 0; i < 20; ++i) {
+    steps.emplace_back([&, i] {
+      Connection db(conninfo_);
+      StepQueue queue(db, "worker-" + std::to_string(i));
+      auto step = queue.claim();
+      all_claimed.arrive_and_wait();
+      if (!step) {
+        ADD_FAILURE() << "worker " << i << " found no step";
+        return;
+      }
+      auto call = queue.record_intent(*step, "replicate", "key-" + std::to_string(step->id), kCost);
+      if (call) {
+        ++reserved;
+        queue.record_submitted(*step, *call, "pred-" + std::to_string(i));
+        queue.settle(*step, *call, kCost - 10000, true);
+        queue.succeed(*step);
+      } else {
+        ++refused;
+        queue.pause_job(*step, "budget exhausted: this clip would cost more than is left");
+      }
+    });
+  }
+  for (auto &t : steps) t.join();
+  EXPECT_EQ(reserved.load(), 7);
+  EXPECT_EQ(refused.load(), 13);
+  const auto sums = db_->query(
+      "SELECT j.budget_micros, j.reserved_micros, j.spent_micros,"
+      " (SELECT coalesce(sum(CASE entry WHEN 'reserve' THEN amount_micros"
+      "   WHEN 'release' THEN -amount_micros ELSE 0 END), 0) FROM cost_ledger WHERE job_id = j.id),"
+      " (SELECT coalesce(sum(amount_micros), 0) FROM cost_ledger WHERE job_id = j.id"
+      "   AND entry = 'charge'),"
+      " (SELECT coalesce(sum(actual_micros), 0) FROM provider_calls)"
+      " FROM jobs j WHERE j.id = $1",
+      id);
+  EXPECT_LE(sums.int64(0, 1) + sums.int64(0, 2), sums.int64(0, 0)) << "overspent";
+  EXPECT_EQ(sums.int64(0, 1), 0) << "a reservation was left open";
+  EXPECT_EQ(sums.int64(0, 3), sums.int64(0, 1)) << "ledger reservations disagree with the job";
+  EXPECT_EQ(sums.int64(0, 4), sums.int64(0, 2)) << "ledger charges disagree with the job";
+  EXPECT_EQ(sums.int64(0, 5), sums.int64(0, 2)) << "ledger disagrees with the providers";
+  EXPECT_EQ(sums.int64(0, 2), 7 * (kCost - 10000));
+  EXPECT_EQ(job_status(id), "paused");
+  EXPECT_NE(db_->query("SELECT pause_reason FROM jobs WHERE id = $1", id).text(0, 0).find("budget"),
+            std::string::npos);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND status = 'ready'", id)
+                .int64(0, 0),
+            13)
+      << "refused steps should wait, unspent, for a resume";
+}
+
+TEST_F(StepQueueTest, CancelStopsRunnersAndReleasesReservations) {
+  const auto id = job(5, 1000000, "generate");
+  StepQueue queue(*db_, "daemon");
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  auto call = queue.record_intent(*step, "runway", "idem-1", 400000);
+  ASSERT_TRUE(call);
+  queue.record_submitted(*step, *call, "task-9");
+
+  JobControl control(*db_);
+  EXPECT_EQ(control.cancel(id), Outcome::kDone);
+  EXPECT_EQ(control.cancel(id), Outcome::kAlreadyDone);
+  EXPECT_EQ(job_status(id), "cancelled");
+  EXPECT_FALSE(queue.heartbeat(*step)) << "the runner of a cancelled job kept its lease";
+  EXPECT_THROW(queue.settle(*step, *call, 400000, true), LeaseLost);
+  EXPECT_THROW(queue.succeed(*step), LeaseLost);
+  const auto money = db_->query(
+      "SELECT reserved_micros, spent_micros,"
+      " (SELECT sum(CASE entry WHEN 'reserve' THEN amount_micros ELSE -amount_micros END)"
+      "  FROM cost_ledger WHERE job_id = $1)"
+      " FROM jobs WHERE id = $1",
+      id);
+  EXPECT_EQ(money.int64(0, 0), 0);
+  EXPECT_EQ(money.int64(0, 1), 0);
+  EXPECT_EQ(money.int64(0, 2), 0);
+  EXPECT_EQ(db_->query("SELECT state FROM provider_calls WHERE id = $1", *call).text(0, 0),
+            "cancelled");
+}
+
+TEST_F(StepQueueTest, IdleDaemonsAreWokenByNotify) {
+  Connection listener(conninfo_);
+  listener.listen(sched::kStepsChannel);
+  EXPECT_TRUE(listener.wait_for_notifications(0ms).empty());
+  job();
+  const auto woken = listener.wait_for_notifications(5000ms);
+  ASSERT_FALSE(woken.empty()) << "no notification for a new ready step";
+  EXPECT_EQ(woken.front().channel, sched::kStepsChannel);
+}
+
+}  // namespace
+}  // namespace reelforge::test
