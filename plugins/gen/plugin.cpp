@@ -1,0 +1,22 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The reelgen plugin: generated media, text to speech.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstttssrc.h"
+
+#include <gst/gst.h>
+
+static gboolean plugin_init(GstPlugin *plugin) {
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(ttssrc, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, reelgen,
+                  "Generated media for short-form video: text to speech with word timings",
+                  plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
