@@ -110,39 +110,29 @@ Speech espeak_synthesise(const SpeechRequest &request) {
   speech.rate = espeak_rate;
   speech.samples = std::move(collector.samples);
 
-  /* Each WORD event names where its word starts in the text; the word is
-   * the run of non-space characters from there. */
+  /* Each WORD event names where its word starts in the text (in
+   * characters, from 1) and when it is spoken; a caption should light up
+   * with the sound, not in the pause espeak counts into the word, so each
+   * anchor moves onto the first voiced sample after it. */
   const char *text = request.text.c_str();
   const glong length = g_utf8_strlen(text, static_cast<gssize>(request.text.size()));
-  const char *text_end = text + request.text.size();
-  const char *previous = nullptr;
-  for (const Collector::Event &event : collector.words) {
+  std::vector<std::pair<gsize, guint64>> anchors;
+  for (gsize i = 0; i < collector.words.size(); ++i) {
+    const Collector::Event &event = collector.words[i];
     const glong offset = event.text_position - 1;
     if (offset < 0 || offset >= length) continue;
-    const char *start = g_utf8_offset_to_pointer(text, offset);
-    if (start <= previous) continue; /* one source word spoken as several */
-    const char *end = start;
-    while (end < text_end && !g_unichar_isspace(g_utf8_get_char(end))) end = g_utf8_next_char(end);
-    if (end == start) continue;
-    const std::string word(start, end);
-    if (words_of(word).empty()) continue; /* punctuation alone is not a word */
-    previous = start;
-    SpokenWord spoken;
-    spoken.text = word;
-    const guint64 at =
-        static_cast<guint64>(std::max(event.audio_position_ms, 0)) * speech.rate / 1000;
-    spoken.start = std::min<guint64>(at, speech.samples.empty() ? 0 : speech.samples.size() - 1);
-    speech.words.push_back(std::move(spoken));
-  }
-  /* espeak reports a word where its phonemes begin, which may be the pause
-   * before it; a caption should light up with the sound. */
-  for (gsize i = 0; i < speech.words.size(); ++i) {
+    const gsize position = static_cast<gsize>(g_utf8_offset_to_pointer(text, offset) - text);
+    guint64 at = static_cast<guint64>(std::max(event.audio_position_ms, 0)) * speech.rate / 1000;
     const guint64 limit =
-        i + 1 < speech.words.size() ? speech.words[i + 1].start : speech.samples.size();
-    const gsize voiced = first_voiced_sample(speech.samples, speech.words[i].start);
-    if (voiced < limit) speech.words[i].start = voiced;
+        i + 1 < collector.words.size()
+            ? static_cast<guint64>(std::max(collector.words[i + 1].audio_position_ms, 0)) *
+                  speech.rate / 1000
+            : speech.samples.size();
+    const gsize voiced = first_voiced_sample(speech.samples, at);
+    if (voiced < limit) at = voiced;
+    anchors.emplace_back(position, at);
   }
-  close_word_ends(speech);
+  time_words(speech, request.text, anchors);
   return speech;
 }
 

@@ -80,9 +80,10 @@ std::vector<std::string> split_at_sentences(const std::string &text, gsize limit
   return pieces;
 }
 
-std::vector<std::string> words_of(const std::string &text) {
-  std::vector<std::string> words;
-  const char *p = text.c_str();
+std::vector<TextWord> text_words(const std::string &text) {
+  std::vector<TextWord> words;
+  const char *begin = text.c_str();
+  const char *p = begin;
   const char *end = p + text.size();
   while (p < end) {
     while (p < end && is_space(g_utf8_get_char(p))) p = g_utf8_next_char(p);
@@ -92,9 +93,56 @@ std::vector<std::string> words_of(const std::string &text) {
       if (g_unichar_isalnum(g_utf8_get_char(p))) has_alnum = true;
       p = g_utf8_next_char(p);
     }
-    if (p > start && has_alnum) words.emplace_back(start, p);
+    if (p > start && has_alnum)
+      words.push_back({std::string(start, p), static_cast<gsize>(start - begin),
+                       static_cast<gsize>(p - begin)});
   }
   return words;
+}
+
+std::vector<std::string> words_of(const std::string &text) {
+  std::vector<std::string> words;
+  for (TextWord &word : text_words(text)) words.push_back(std::move(word.text));
+  return words;
+}
+
+void time_words(Speech &speech, const std::string &text,
+                const std::vector<std::pair<gsize, guint64>> &anchors) {
+  const std::vector<TextWord> words = text_words(text);
+  std::vector<std::optional<guint64>> starts(words.size());
+  gsize w = 0;
+  for (const auto &[position, sample] : anchors) {
+    while (w < words.size() && words[w].end <= position) ++w;
+    if (w == words.size()) break;
+    if (position < words[w].begin) continue; /* between words: punctuation */
+    if (!starts[w]) starts[w] = sample;
+  }
+  const guint64 total = speech.samples.size();
+  speech.words.clear();
+  for (gsize i = 0; i < words.size(); ++i) {
+    if (!starts[i]) {
+      /* Interpolate between the timed words around it. */
+      gsize before = i, after = i;
+      while (before > 0 && !starts[before - 1]) --before;
+      while (after < words.size() && !starts[after]) ++after;
+      const guint64 from = before > 0 ? *starts[before - 1] : 0;
+      const guint64 to = after < words.size() ? *starts[after] : total;
+      /* Characters from the timed word before up to the one after. */
+      const gsize first_char = before > 0 ? words[before - 1].begin : words[before].begin;
+      const gsize last_char = after < words.size() ? words[after].begin : text.size();
+      const gsize span = std::max<gsize>(1, last_char - first_char);
+      const guint64 length = to > from ? to - from : 0;
+      for (gsize j = before; j < after; ++j)
+        starts[j] = from + length * (words[j].begin - first_char) / span;
+    }
+    SpokenWord spoken;
+    spoken.text = words[i].text;
+    spoken.start = std::min<guint64>(*starts[i], total > 0 ? total - 1 : 0);
+    if (!speech.words.empty() && spoken.start <= speech.words.back().start)
+      spoken.start = std::min<guint64>(speech.words.back().start + 1, total);
+    speech.words.push_back(std::move(spoken));
+  }
+  close_word_ends(speech);
 }
 
 gsize first_voiced_sample(const std::vector<gint16> &samples, gsize from, gint16 threshold) {

@@ -50,9 +50,25 @@ struct SpeechRequest {
  * no piece is empty. */
 std::vector<std::string> split_at_sentences(const std::string &text, gsize limit);
 
+/* A word of a text and where it is (bytes). */
+struct TextWord {
+  std::string text;
+  gsize begin = 0, end = 0;
+};
+
 /* The words of text as a reader counts them: runs of non-space characters
  * holding at least one letter or digit. */
+std::vector<TextWord> text_words(const std::string &text);
 std::vector<std::string> words_of(const std::string &text);
+
+/* Times the words of text from anchors: (byte position in text, sample)
+ * pairs from a synthesiser's word events, in speaking order. An anchor
+ * times the word holding its position (the first anchor inside a word
+ * wins: "21" spoken as "twenty one" is one word). Words without an anchor
+ * share the stretch between their timed neighbours in proportion to their
+ * length. Ends are then closed with close_word_ends(). */
+void time_words(Speech &speech, const std::string &text,
+                const std::vector<std::pair<gsize, guint64>> &anchors);
 
 /* Word end times from start times: each word lasts until the next one
  * starts, the last until the end of voiced sound (or of the samples). */
