@@ -1,7 +1,8 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The reelgen plugin: generated media, text to speech.
+ * The reelgen plugin: sources that generate media, from paid providers over
+ * HTTP or offline. Registration only; one line per element.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,5 +19,5 @@ static gboolean plugin_init(GstPlugin *plugin) {
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, reelgen,
-                  "Generated media for short-form video: text to speech with word timings",
+                  "Generation sources: AI video providers and an offline renderer, text to speech",
                   plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
