@@ -8,6 +8,7 @@
 #include "pipeline-template.h"
 #include "platform-profile.h"
 #include "time-convert.h"
+#include "voiceover-plan.h"
 
 #include <cmath>
 #include <cstdio>
@@ -264,7 +265,15 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
     const qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
 
-    const std::vector<double> lengths = scene_lengths(spec);
+    std::vector<double> lengths = scene_lengths(spec);
+    /* A spoken voiceover is spoken now (into the TTS cache) for its timings. */
+    std::optional<VoiceoverTiming> speech;
+    const std::string tts_cache = tts_cache_dir();
+    if (spec.audio.spoken_voiceover) {
+      speech = time_voiceover(*spec.audio.spoken_voiceover, tts_cache);
+      if (spec.duration_from_voiceover)
+        lengths = fit_scenes_to(spec, lengths, speech->duration_s + kVoiceoverTail_s);
+    }
     const double fps = profile.canvas_fps;
     gint64 total_frames = 0;
     for (size_t i = 0; i < lengths.size(); ++i) {
@@ -282,7 +291,11 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
 
     std::map<std::string, std::string> values{
         {"clips", clips_json(spec, lengths)},
-        {"cues", cues_json(spec, plan.duration_s, profile.canvas_width)},
+        {"cues", spec.captions && speech
+                     ? join_json_arrays(cues_json(spec, plan.duration_s, profile.canvas_width),
+                                        caption_cues_json(*spec.captions, *speech, plan.duration_s,
+                                                          profile.canvas_width))
+                     : cues_json(spec, plan.duration_s, profile.canvas_width)},
         {"width", std::to_string(profile.canvas_width)},
         {"height", std::to_string(profile.canvas_height)},
         {"framerate", fraction_text(fps)},
@@ -307,10 +320,14 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     if (spec.audio.voiceover) {
       values["voiceover"] = spec.audio.voiceover->uri;
       description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
+    } else if (spec.audio.spoken_voiceover) {
+      add_tts_values(*spec.audio.spoken_voiceover, tts_cache, &values);
+      description += "  " + PipelineTemplate::load("render-tts").fill(values);
     }
     if (spec.audio.music) {
       const spec::Music &music = *spec.audio.music;
-      const bool ducked = spec.audio.voiceover && music.ducking.enabled;
+      const bool ducked =
+          (spec.audio.voiceover || spec.audio.spoken_voiceover) && music.ducking.enabled;
       values["music"] = music.media.uri;
       values["music_volume"] = number_text(music.volume);
       values["fade_in_ns"] = std::to_string(from_seconds(music.fade_in_s));
