@@ -361,6 +361,7 @@ Response HttpClient::send_once(const Request &request) {
 
 Response HttpClient::send(const Request &request, const RetryPolicy &policy) {
   std::string last_failure;
+  std::string last_body;
   guint last_status = 0;
   for (int attempt = 1;; ++attempt) {
     std::chrono::milliseconds pause{0};
@@ -369,6 +370,7 @@ Response HttpClient::send(const Request &request, const RetryPolicy &policy) {
       response.attempts = attempt;
       if (!transient_status(response.status)) return response;
       last_status = response.status;
+      last_body = response.body;
       last_failure = describe(request) + " answered " + std::to_string(response.status) + " " +
                      response.reason;
       pause = backoff(attempt, policy);
@@ -385,11 +387,12 @@ Response HttpClient::send(const Request &request, const RetryPolicy &policy) {
       if (!e.transient() || e.status() != 0) throw;
       last_failure = e.what();
       last_status = 0;
+      last_body.clear();
       pause = backoff(attempt, policy);
     }
     if (attempt >= policy.max_attempts)
       throw HttpError(last_failure + " (gave up after " + std::to_string(attempt) + " attempts)",
-                      last_status, true);
+                      last_status, true, last_body);
     GST_INFO("%s; retrying in %lld ms (attempt %d of %d)", last_failure.c_str(),
              static_cast<long long>(pause.count()), attempt + 1, policy.max_attempts);
     wait(pause);

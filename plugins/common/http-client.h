@@ -96,14 +96,19 @@ class Cancelled : public std::runtime_error {
  * none was received. */
 class HttpError : public std::runtime_error {
  public:
-  HttpError(const std::string &message, guint status, bool transient)
-      : std::runtime_error(message), status_(status), transient_(transient) {}
+  HttpError(const std::string &message, guint status, bool transient, std::string body = {})
+      : std::runtime_error(message), status_(status), transient_(transient),
+        body_(std::move(body)) {}
   guint status() const { return status_; }
   bool transient() const { return transient_; }
+  /* The last response's body when send() gave up on transient statuses
+   * (a provider's error JSON, for its message); empty otherwise. */
+  const std::string &body() const { return body_; }
 
  private:
   guint status_;
   bool transient_;
+  std::string body_;
 };
 
 /* What download() did. */

@@ -20,18 +20,34 @@
  *
  * - `espeak`: libespeak-ng, offline, the default. Word timings are espeak's
  *   own word events, moved onto the first voiced sample of each word.
+ * - `elevenlabs`: ElevenLabs' `/v1/text-to-speech/{voice}/with-timestamps`
+ *   at 24 kHz; word timings from its character alignment (exact). The voice
+ *   is an ElevenLabs voice id.
+ * - `openai`: OpenAI's `/v1/audio/speech` with `response_format=pcm`
+ *   (24 kHz). OpenAI returns no timings: word timings are *estimated* by
+ *   spreading the words over the voiced stretches of the audio in
+ *   proportion to their length; expect them off by a syllable or so.
+ *
+ * The HTTP backends run libsoup 3 on a private context of their own (the
+ * streaming thread never waits on a main loop it does not own), retry 429
+ * and 5xx answers with backoff honouring Retry-After, give up after
+ * #GstTtsSrc:timeout seconds per attempt, and turn the provider's errors
+ * (refused key, unknown voice, exceeded quota, rate limit, server error)
+ * into element errors quoting the provider's message. The API key is never
+ * logged nor put into a message.
  *
  * A long text is split after sentence ends into pieces within the backend's
- * character limit (espeak: 2000), spoken one after the other and joined on
- * one continuous timeline (sample-exact: piece n starts at the sample after
- * piece n-1 ends).
+ * character limit (espeak 2000, ElevenLabs 3000, OpenAI 4096), spoken one
+ * after the other and joined on one continuous timeline (sample-exact:
+ * piece n starts at the sample after piece n-1 ends).
  *
  * With #GstTtsSrc:cache-dir set, each piece's audio and word timings are
  * kept under a SHA-256 of backend, voice, language, model, speed and text;
- * an identical request is read back and synthesises nothing.
+ * an identical request is read back and synthesises nothing (no HTTP call).
  *
- * Wrong settings (empty text, unknown backend, unknown voice) fail the
- * change to PAUSED with an error naming the property, before any audio.
+ * Wrong settings (empty text, unknown backend, unknown espeak voice, no API
+ * key for an HTTP backend) fail the change to PAUSED with an error naming
+ * the property, before any audio.
  *
  * After the last buffer and before EOS it posts a `ttssrc-done` element
  * message:
@@ -41,7 +57,9 @@
  * - `words` (#guint): caption buffers pushed.
  * - `pieces` (#guint): pieces the text was split into.
  * - `cache` (string): `hit` when every piece came from the cache, else `miss`.
- * - `estimated-cost` (#gdouble): US dollars (0 for espeak).
+ * - `estimated-cost` (#gdouble): characters sent to the provider (not
+ *   those read from the cache) times
+ *   #GstTtsSrc:price-per-million-characters / 1e6; 0 for espeak.
  * - `timestamp`, `stream-time`, `running-time` (#guint64): 0, the start of
  *   the speech; `duration` (#guint64): the audio's duration in ns.
  *
@@ -62,8 +80,10 @@
 #include "analysis-message.h"
 #include "element-guard.h"
 #include "gst-ptr.h"
+#include "http-client.h"
 #include "time-convert.h"
 #include "tts-espeak.h"
+#include "tts-http.h"
 #include "tts-speech.h"
 
 #include <gst/app/gstappsrc.h>
@@ -90,6 +110,7 @@ enum {
   PROP_ENDPOINT,
   PROP_CACHE_DIR,
   PROP_TIMEOUT,
+  PROP_PRICE,
 };
 
 constexpr const char *DEFAULT_TEXT = "";
@@ -101,6 +122,9 @@ constexpr const char *DEFAULT_MODEL = "";
 constexpr const char *DEFAULT_ENDPOINT = "";
 constexpr const char *DEFAULT_CACHE_DIR = "";
 constexpr guint DEFAULT_TIMEOUT = 60;
+constexpr gdouble DEFAULT_PRICE = 0.0;
+/* Attempts per HTTP request (429, 5xx, timeouts), backoff from 0.5 s. */
+constexpr int kHttpAttempts = 3;
 /* Audio goes out in buffers of about this length. */
 constexpr GstClockTime kAudioBufferDuration = 100 * GST_MSECOND;
 
@@ -123,9 +147,10 @@ struct Settings {
   std::string endpoint = DEFAULT_ENDPOINT;
   std::string cache_dir = DEFAULT_CACHE_DIR;
   guint timeout = DEFAULT_TIMEOUT;
+  gdouble price = DEFAULT_PRICE;
 };
 
-const char *const kBackends[] = {"espeak"};
+const char *const kBackends[] = {"espeak", "elevenlabs", "openai"};
 
 }  // namespace
 
@@ -140,6 +165,7 @@ struct GstTtsSrcPrivate {
   /* Synthesis, from READY->PAUSED to PAUSED->READY. */
   std::thread worker;
   std::atomic<bool> cancelled{false};
+  GCancellable *cancellable = g_cancellable_new(); /* cancels HTTP calls */
 };
 
 struct _GstTtsSrc {
@@ -158,8 +184,21 @@ using reelforge::ElementError;
 namespace tts = reelforge::tts;
 
 gsize character_limit(const std::string &backend) {
-  (void)backend;
+  if (backend == "elevenlabs") return tts::kElevenLabsCharacterLimit;
+  if (backend == "openai") return tts::kOpenAiCharacterLimit;
   return tts::kEspeakCharacterLimit;
+}
+
+const char *key_variable(const std::string &backend) {
+  return backend == "elevenlabs" ? "ELEVENLABS_API_KEY" : "OPENAI_API_KEY";
+}
+
+/* The settings as they will be used: an HTTP backend's key from the
+ * environment when the property is empty. */
+Settings effective(Settings s) {
+  if (s.api_key.empty() && s.backend != "espeak")
+    if (const char *key = g_getenv(key_variable(s.backend))) s.api_key = key;
+  return s;
 }
 
 /* Throws an ElementError naming the property for settings no backend can
@@ -168,13 +207,22 @@ void validate(const Settings &s) {
   if (std::none_of(std::begin(kBackends), std::end(kBackends),
                    [&](const char *b) { return s.backend == b; }))
     throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-                       "ttssrc: unknown backend \"" + s.backend + "\": set backend to espeak");
+                       "ttssrc: unknown backend \"" + s.backend +
+                           "\": set backend to espeak, elevenlabs or openai");
   if (tts::words_of(s.text).empty())
     throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
                        "ttssrc: text has no words to speak: set the text property");
   if (!g_utf8_validate(s.text.c_str(), static_cast<gssize>(s.text.size()), nullptr))
     throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
                        "ttssrc: text is not valid UTF-8");
+  if (s.backend != "espeak" && s.api_key.empty())
+    throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+                       "ttssrc: backend " + s.backend + " needs an API key: set api-key or " +
+                           key_variable(s.backend));
+  if (s.backend == "elevenlabs" && s.voice.empty())
+    throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                       "ttssrc: backend elevenlabs needs a voice: set voice to an ElevenLabs "
+                       "voice id");
   if (s.backend == "espeak") {
     try {
       tts::espeak_check_voice(s.voice, s.language);
@@ -185,8 +233,18 @@ void validate(const Settings &s) {
   }
 }
 
-tts::Speech synthesise(const tts::SpeechRequest &request) {
-  return tts::espeak_synthesise(request);
+tts::Speech synthesise(GstTtsSrc *self, const tts::SpeechRequest &request,
+                       const Settings &settings) {
+  if (request.backend == "espeak") return tts::espeak_synthesise(request);
+  tts::HttpBackendSettings http_settings;
+  http_settings.endpoint = settings.endpoint;
+  http_settings.api_key = settings.api_key;
+  http_settings.timeout = std::chrono::seconds(settings.timeout);
+  http_settings.retry.max_attempts = kHttpAttempts;
+  reelforge::http::HttpClient client(self->priv->cancellable);
+  if (request.backend == "elevenlabs")
+    return tts::elevenlabs_synthesise(request, http_settings, client);
+  return tts::openai_synthesise(request, http_settings, client);
 }
 
 /* Pushes one piece's audio and words, starting at sample offset. */
@@ -228,6 +286,7 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
     gint rate = 0;
     guint words = 0;
     bool all_hits = true;
+    guint64 characters_sent = 0;
     for (const std::string &piece : pieces) {
       if (p.cancelled) return;
       tts::SpeechRequest request{settings.backend, settings.voice, settings.language,
@@ -237,7 +296,8 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
         GST_DEBUG_OBJECT(self, "cache hit for a piece of %zu bytes", piece.size());
       } else {
         all_hits = false;
-        speech = synthesise(request);
+        speech = synthesise(self, request, settings);
+        characters_sent += g_utf8_strlen(piece.c_str(), -1);
         cache.store(request, *speech);
       }
       if (rate == 0) {
@@ -260,11 +320,12 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
     gst_segment_init(&segment, GST_FORMAT_TIME);
     GstStructure *s = reelforge::new_analysis_structure("ttssrc-done", segment, 0,
                                                         reelforge::samples_to_time(offset, rate));
-    gst_structure_set(s, "backend", G_TYPE_STRING, settings.backend.c_str(), "characters",
-                      G_TYPE_UINT, static_cast<guint>(g_utf8_strlen(settings.text.c_str(), -1)),
-                      "words", G_TYPE_UINT, words, "pieces", G_TYPE_UINT,
-                      static_cast<guint>(pieces.size()), "cache", G_TYPE_STRING,
-                      all_hits ? "hit" : "miss", "estimated-cost", G_TYPE_DOUBLE, 0.0, nullptr);
+    gst_structure_set(
+        s, "backend", G_TYPE_STRING, settings.backend.c_str(), "characters", G_TYPE_UINT,
+        static_cast<guint>(g_utf8_strlen(settings.text.c_str(), -1)), "words", G_TYPE_UINT, words,
+        "pieces", G_TYPE_UINT, static_cast<guint>(pieces.size()), "cache", G_TYPE_STRING,
+        all_hits ? "hit" : "miss", "estimated-cost", G_TYPE_DOUBLE,
+        settings.backend == "espeak" ? 0.0 : characters_sent * settings.price / 1e6, nullptr);
     reelforge::post_element_message(GST_ELEMENT(self), s);
     GST_INFO_OBJECT(self, "spoke %u words in %" GST_TIME_FORMAT " (%s)", words,
                     GST_TIME_ARGS(reelforge::samples_to_time(offset, rate)),
@@ -276,13 +337,21 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
 
 /* The worker thread's body. */
 void run_synthesis(GstTtsSrc *self, Settings settings) {
-  REELFORGE_GUARD_VOID(self, [&] { synthesise_and_push(self, settings); });
+  REELFORGE_GUARD_VOID(self, [&] {
+    try {
+      synthesise_and_push(self, settings);
+    } catch (const reelforge::http::Cancelled &) {
+      GST_DEBUG_OBJECT(self, "synthesis cancelled");
+    }
+  });
 }
 
 void stop_worker(GstTtsSrc *self) {
   GstTtsSrcPrivate &p = *self->priv;
   p.cancelled = true;
+  g_cancellable_cancel(p.cancellable);
   if (p.worker.joinable()) p.worker.join();
+  g_cancellable_reset(p.cancellable);
   p.cancelled = false;
 }
 
@@ -319,6 +388,7 @@ static GstStateChangeReturn gst_tts_src_change_state(GstElement *element,
     GST_OBJECT_LOCK(self);
     snapshot = p.settings;
     GST_OBJECT_UNLOCK(self);
+    snapshot = effective(std::move(snapshot));
     const bool valid = REELFORGE_GUARD(self, false, [&] {
       validate(snapshot);
       return true;
@@ -378,6 +448,9 @@ static void gst_tts_src_set_property(GObject *object, guint prop_id, const GValu
     case PROP_TIMEOUT:
       s.timeout = g_value_get_uint(value);
       break;
+    case PROP_PRICE:
+      s.price = g_value_get_double(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -422,6 +495,9 @@ static void gst_tts_src_get_property(GObject *object, guint prop_id, GValue *val
     case PROP_TIMEOUT:
       g_value_set_uint(value, s.timeout);
       break;
+    case PROP_PRICE:
+      g_value_set_double(value, s.price);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -432,6 +508,7 @@ static void gst_tts_src_get_property(GObject *object, guint prop_id, GValue *val
 static void gst_tts_src_finalize(GObject *object) {
   auto *self = GST_TTS_SRC(object);
   stop_worker(self);
+  g_object_unref(self->priv->cancellable);
   delete self->priv;
   G_OBJECT_CLASS(gst_tts_src_parent_class)->finalize(object);
 }
@@ -457,11 +534,13 @@ static void gst_tts_src_class_init(GstTtsSrcClass *klass) {
   /**
    * GstTtsSrc:backend:
    *
-   * Which synthesiser speaks: `espeak` (libespeak-ng, offline).
+   * Which synthesiser speaks: `espeak` (libespeak-ng, offline),
+   * `elevenlabs` or `openai` (HTTP, need an API key).
    */
   g_object_class_install_property(
       gobject_class, PROP_BACKEND,
-      g_param_spec_string("backend", "Backend", "Which synthesiser speaks: espeak", DEFAULT_BACKEND,
+      g_param_spec_string("backend", "Backend",
+                          "Which synthesiser speaks: espeak, elevenlabs or openai", DEFAULT_BACKEND,
                           ready_flags));
   /**
    * GstTtsSrc:voice:
@@ -506,8 +585,9 @@ static void gst_tts_src_class_init(GstTtsSrcClass *klass) {
   /**
    * GstTtsSrc:api-key:
    *
-   * API key of an HTTP backend. Never logged nor put into messages; reading
-   * the property back gives `***` when one is set.
+   * API key of an HTTP backend; empty: `ELEVENLABS_API_KEY` or
+   * `OPENAI_API_KEY` from the environment. Never logged nor put into
+   * messages; reading the property back gives `***` when one is set.
    */
   g_object_class_install_property(
       gobject_class, PROP_API_KEY,
@@ -516,8 +596,9 @@ static void gst_tts_src_class_init(GstTtsSrcClass *klass) {
   /**
    * GstTtsSrc:endpoint:
    *
-   * Base URL of an HTTP backend (a gateway or a test server); empty: the
-   * provider's public API.
+   * Base URL of an HTTP backend (a gateway or a test server), to which the
+   * API's paths (`/v1/...`) are appended; empty: the provider's public API
+   * (https://api.elevenlabs.io, https://api.openai.com).
    */
   g_object_class_install_property(
       gobject_class, PROP_ENDPOINT,
@@ -536,18 +617,31 @@ static void gst_tts_src_class_init(GstTtsSrcClass *klass) {
   /**
    * GstTtsSrc:timeout:
    *
-   * Seconds an HTTP backend may take to answer before the element fails.
+   * Seconds one HTTP attempt may take to answer; a stalled provider fails
+   * the element after at most 3 attempts of this length.
    */
   g_object_class_install_property(
       gobject_class, PROP_TIMEOUT,
       g_param_spec_uint("timeout", "Timeout", "Seconds an HTTP request may take", 1, 3600,
                         DEFAULT_TIMEOUT, ready_flags));
+  /**
+   * GstTtsSrc:price-per-million-characters:
+   *
+   * The provider's price in US dollars per million characters, for the
+   * `estimated-cost` of `ttssrc-done` (the element knows no prices).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_PRICE,
+      g_param_spec_double("price-per-million-characters", "Price per million characters",
+                          "US dollars per million characters sent, for estimated-cost", 0.0,
+                          G_MAXDOUBLE, DEFAULT_PRICE, ready_flags));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_add_static_pad_template(element_class, &captions_template);
   gst_element_class_set_static_metadata(
       element_class, "Text to speech", "Source/Audio",
-      "Speaks text (espeak-ng) and gives one timed caption buffer per spoken word",
+      "Speaks text (espeak-ng, ElevenLabs, OpenAI) and gives one timed caption buffer per "
+      "spoken word",
       "Reelforge <dev@reelforge.invalid>");
   element_class->change_state = gst_tts_src_change_state;
 }

@@ -4,16 +4,20 @@
  * ttssrc with real espeak-ng synthesis: words and their timings against the
  * audio they describe, long texts joined seamlessly, the cache, bad input.
  */
+#include "json-file.h"
+#include "stand-in-server.h"
 #include "test-environment.h"
 
 #include <gst/app/gstappsink.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <sstream>
 
 namespace reelforge::test {
@@ -261,6 +265,317 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"text=hello voice=nosuchvoice", "no voice \"nosuchvoice\" (voice)"},
                       BadInput{"text=hello language=xx", "(language)"},
                       BadInput{"text=hello backend=festival", "unknown backend \"festival\""}));
+
+/* ---- HTTP backends, against stand-ins speaking the providers' shapes ---- */
+
+constexpr const char *kKey = "sk-test-5ecret-never-logged";
+constexpr gint kProviderRate = 24000;
+
+/* PCM of a tone for seconds at 24 kHz. */
+std::string tone(double seconds, double amplitude = 8000) {
+  std::string pcm;
+  const int count = static_cast<int>(seconds * kProviderRate);
+  for (int i = 0; i < count; ++i) {
+    const auto sample =
+        static_cast<gint16>(amplitude * std::sin(2 * G_PI * 220.0 * i / kProviderRate));
+    pcm.append(reinterpret_cast<const char *>(&sample), 2);
+  }
+  return pcm;
+}
+
+std::string silence(double seconds) {
+  return std::string(static_cast<size_t>(seconds * kProviderRate) * 2, '\0');
+}
+
+/* An ElevenLabs /with-timestamps answer: text's characters 60 ms apart. */
+std::string elevenlabs_answer(const std::string &text, const std::string &pcm) {
+  GCharPtr audio(g_base64_encode(reinterpret_cast<const guchar *>(pcm.data()), pcm.size()));
+  std::string characters, starts, ends;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const std::string sep = i ? "," : "";
+    characters += sep + "\"" + text.substr(i, 1) + "\"";
+    starts += sep + std::to_string(i * 0.06);
+    ends += sep + std::to_string((i + 1) * 0.06);
+  }
+  const std::string alignment = R"({"characters":[)" + characters +
+                                R"(],"character_start_times_seconds":[)" + starts +
+                                R"(],"character_end_times_seconds":[)" + ends + "]}";
+  return R"({"audio_base64":")" + std::string(audio.get()) + R"(","alignment":)" + alignment +
+         R"(,"normalized_alignment":)" + alignment + "}";
+}
+
+/* Everything GStreamer logs from ttssrc and the HTTP client, to look for
+ * the key in. */
+class LogCapture {
+ public:
+  LogCapture() {
+    gst_debug_set_threshold_for_name("ttssrc", GST_LEVEL_LOG);
+    gst_debug_set_threshold_for_name("reelforge-http", GST_LEVEL_LOG);
+    gst_debug_add_log_function(&LogCapture::log, this, nullptr);
+  }
+  ~LogCapture() {
+    gst_debug_remove_log_function_by_data(this);
+    gst_debug_set_threshold_for_name("ttssrc", GST_LEVEL_ERROR);
+    gst_debug_set_threshold_for_name("reelforge-http", GST_LEVEL_ERROR);
+  }
+  std::string text() {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+
+ private:
+  static void log(GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint, GObject *,
+                  GstDebugMessage *message, gpointer user_data) {
+    auto *self = static_cast<LogCapture *>(user_data);
+    std::lock_guard lock(self->mutex_);
+    self->text_ += gst_debug_message_get(message);
+    self->text_ += '\n';
+  }
+  std::mutex mutex_;
+  std::string text_;
+};
+
+std::string on(const test::StandInServer &server) {
+  return " endpoint=\"" + server.url() + "\"";
+}
+
+class TtsSrcHttp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_unsetenv("ELEVENLABS_API_KEY");
+    g_unsetenv("OPENAI_API_KEY");
+  }
+  void TearDown() override {
+    g_unsetenv("ELEVENLABS_API_KEY");
+    g_unsetenv("OPENAI_API_KEY");
+  }
+  StandInServer server;
+};
+
+TEST_F(TtsSrcHttp, ElevenLabsGetsTheRightRequestAndItsAlignmentTimesTheWords) {
+  const std::string text = "Hello brave world.";
+  const std::string pcm = tone(1.2);
+  server.route("POST", "/v1/text-to-speech/", [&](const RecordedRequest &) {
+    return Reply::json(200, elevenlabs_answer(text, pcm));
+  });
+  g_setenv("ELEVENLABS_API_KEY", kKey, TRUE); /* the key from the environment */
+  Spoken spoken =
+      speak("backend=elevenlabs voice=voice123 speed=1.25 text=\"" + text + "\"" + on(server));
+  ASSERT_TRUE(spoken.run.reached_eos) << spoken.run.error;
+
+  ASSERT_EQ(server.count("POST"), 1u);
+  const RecordedRequest request = server.requests().front();
+  EXPECT_EQ(request.path, "/v1/text-to-speech/voice123/with-timestamps");
+  EXPECT_EQ(request.query, "output_format=pcm_24000");
+  EXPECT_EQ(request.header("xi-api-key").value_or(""), kKey);
+  JsonNodePtr body = parse_json(request.body, "request");
+  JsonObject *object = json_node_get_object(body.get());
+  EXPECT_STREQ(json_object_get_string_member(object, "text"), text.c_str());
+  EXPECT_STREQ(json_object_get_string_member(object, "model_id"), "eleven_multilingual_v2");
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(
+                       json_object_get_object_member(object, "voice_settings"), "speed"),
+                   1.25);
+
+  /* The audio is the decoded audio_base64, the words start at their first
+   * character's time: 0, 6 x 60 ms, 12 x 60 ms. */
+  EXPECT_EQ(spoken.rate, kProviderRate);
+  ASSERT_EQ(spoken.samples.size() * 2, pcm.size());
+  EXPECT_EQ(memcmp(spoken.samples.data(), pcm.data(), pcm.size()), 0);
+  ASSERT_EQ(spoken.words.size(), 3u);
+  const GstClockTime expected[] = {0, 360 * GST_MSECOND, 720 * GST_MSECOND};
+  const char *texts[] = {"Hello", "brave", "world."};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(spoken.words[i].text, texts[i]);
+    EXPECT_EQ(spoken.words[i].pts, expected[i]) << texts[i];
+  }
+  expect_words_in_order(spoken);
+}
+
+TEST_F(TtsSrcHttp, OpenAiGetsTheRightRequestAndTimingsAreEstimatedFromTheVoice) {
+  /* Each word a burst as long as its letters (+1) x 50 ms, 250 ms apart. */
+  const std::string text = "Quiet mornings begin here";
+  std::string pcm = silence(0.3);
+  std::vector<GstClockTime> burst_starts;
+  for (const std::string &word : split_words(text)) {
+    burst_starts.push_back(gst_util_uint64_scale(pcm.size() / 2, GST_SECOND, kProviderRate));
+    pcm += tone(0.05 * (word.size() + 1)) + silence(0.25);
+  }
+  server.route("POST", "/v1/audio/speech", [&](const RecordedRequest &) {
+    return Reply::text(200, pcm, "application/octet-stream");
+  });
+  Spoken spoken =
+      speak("backend=openai api-key=" + std::string(kKey) + " text=\"" + text + "\"" + on(server));
+  ASSERT_TRUE(spoken.run.reached_eos) << spoken.run.error;
+
+  ASSERT_EQ(server.count("POST", "/v1/audio/speech"), 1u);
+  const RecordedRequest request = server.requests().front();
+  EXPECT_EQ(request.header("Authorization").value_or(""), std::string("Bearer ") + kKey);
+  JsonNodePtr body = parse_json(request.body, "request");
+  JsonObject *object = json_node_get_object(body.get());
+  EXPECT_STREQ(json_object_get_string_member(object, "input"), text.c_str());
+  EXPECT_STREQ(json_object_get_string_member(object, "model"), "tts-1");
+  EXPECT_STREQ(json_object_get_string_member(object, "voice"), "alloy");
+  EXPECT_STREQ(json_object_get_string_member(object, "response_format"), "pcm");
+
+  EXPECT_EQ(spoken.rate, kProviderRate);
+  ASSERT_EQ(spoken.samples.size() * 2, pcm.size());
+  ASSERT_EQ(spoken.words.size(), burst_starts.size());
+  for (size_t i = 0; i < burst_starts.size(); ++i)
+    EXPECT_LE(std::llabs(GST_CLOCK_DIFF(burst_starts[i], spoken.words[i].pts)), 60 * GST_MSECOND)
+        << spoken.words[i].text;
+  expect_words_in_order(spoken);
+}
+
+TEST_F(TtsSrcHttp, ACacheHitMakesNoRequest) {
+  TempDir dir;
+  const std::string text = "Cached once.";
+  server.route("POST", "/v1/text-to-speech/", [&](const RecordedRequest &) {
+    return Reply::json(200, elevenlabs_answer(text, tone(0.8)));
+  });
+  const std::string properties = "backend=elevenlabs voice=v1 api-key=" + std::string(kKey) +
+                                 " text=\"" + text + "\" cache-dir=\"" + dir.path().string() +
+                                 "\" price-per-million-characters=300" + on(server);
+  Spoken first = speak(properties);
+  ASSERT_TRUE(first.run.reached_eos) << first.run.error;
+  EXPECT_EQ(server.total(), 1u);
+  ASSERT_NE(first.done(), nullptr);
+  EXPECT_EQ(get_string(first.done(), "cache"), "miss");
+  EXPECT_DOUBLE_EQ(get_double(first.done(), "estimated-cost"), text.size() * 300 / 1e6);
+
+  Spoken second = speak(properties);
+  ASSERT_TRUE(second.run.reached_eos) << second.run.error;
+  EXPECT_EQ(server.total(), 1u) << "a cache hit went to the provider";
+  ASSERT_NE(second.done(), nullptr);
+  EXPECT_EQ(get_string(second.done(), "cache"), "hit");
+  EXPECT_DOUBLE_EQ(get_double(second.done(), "estimated-cost"), 0.0);
+  EXPECT_EQ(second.samples, first.samples);
+  ASSERT_EQ(second.words.size(), first.words.size());
+}
+
+TEST_F(TtsSrcHttp, A429IsRetriedAfterItsRetryAfter) {
+  std::atomic<int> calls{0};
+  server.route("POST", "/v1/audio/speech", [&](const RecordedRequest &) {
+    if (calls++ == 0)
+      return Reply::json(429, R"({"error":{"message":"Rate limit reached","type":"requests",)"
+                              R"("param":null,"code":"rate_limit_exceeded"}})")
+          .with_header("Retry-After", "1");
+    return Reply::text(200, tone(0.5), "application/octet-stream");
+  });
+  const auto start = std::chrono::steady_clock::now();
+  Spoken spoken =
+      speak("backend=openai api-key=" + std::string(kKey) + " text=\"Try again.\"" + on(server));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(spoken.run.reached_eos) << spoken.run.error;
+  EXPECT_EQ(server.count("POST"), 2u);
+  EXPECT_GE(waited, std::chrono::milliseconds(950)) << "Retry-After: 1 was not honoured";
+  EXPECT_EQ(spoken.words.size(), 2u);
+}
+
+TEST_F(TtsSrcHttp, AStalledProviderFailsAfterTheTimeout) {
+  server.route("POST", "/v1/audio/speech", [&](const RecordedRequest &) {
+    Reply reply = Reply::text(200, tone(0.5), "application/octet-stream");
+    reply.delay = std::chrono::milliseconds(2500);
+    return reply;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  Spoken spoken = speak("backend=openai timeout=1 api-key=" + std::string(kKey) +
+                        " text=\"Anyone there?\"" + on(server));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(spoken.run.reached_eos);
+  EXPECT_NE(spoken.run.error.find("OpenAI could not be reached"), std::string::npos)
+      << spoken.run.error;
+  EXPECT_LT(waited, std::chrono::seconds(8));
+  EXPECT_TRUE(spoken.samples.empty());
+}
+
+struct ProviderFailure {
+  const char *name;
+  const char *backend;
+  guint status;
+  const char *body;
+  std::vector<const char *> error_mentions;
+  size_t attempts;
+};
+
+class TtsSrcProviderError : public TtsSrcHttp,
+                            public ::testing::WithParamInterface<ProviderFailure> {};
+
+TEST_P(TtsSrcProviderError, BecomesAnErrorInTheProvidersWordsWithoutTheKey) {
+  const ProviderFailure &failure = GetParam();
+  server.route("POST", "/v1/",
+               [&](const RecordedRequest &) { return Reply::json(failure.status, failure.body); });
+  LogCapture logs;
+  Spoken spoken = speak("backend=" + std::string(failure.backend) + " voice=nope api-key=" + kKey +
+                        " text=\"Hello.\"" + on(server));
+  EXPECT_FALSE(spoken.run.reached_eos);
+  for (const char *mention : failure.error_mentions)
+    EXPECT_NE(spoken.run.error.find(mention), std::string::npos)
+        << "\"" << mention << "\" not in: " << spoken.run.error;
+  EXPECT_EQ(server.count("POST"), failure.attempts);
+  EXPECT_TRUE(spoken.samples.empty());
+  EXPECT_EQ(spoken.run.error.find(kKey), std::string::npos);
+  EXPECT_EQ(logs.text().find(kKey), std::string::npos) << "the API key was logged";
+  EXPECT_TRUE(logs.text().find("with-timestamps") != std::string::npos ||
+              logs.text().find("/v1/audio/speech") != std::string::npos)
+      << "nothing was logged, so the check above proves nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, TtsSrcProviderError,
+    ::testing::Values(
+        ProviderFailure{"ElevenLabsBadKey",
+                        "elevenlabs",
+                        401,
+                        R"({"detail":{"status":"invalid_api_key","message":"Invalid API key"}})",
+                        {"401", "Invalid API key", "ELEVENLABS_API_KEY"},
+                        1},
+        ProviderFailure{"ElevenLabsQuota",
+                        "elevenlabs",
+                        401,
+                        R"({"detail":{"status":"quota_exceeded","message":"This request )"
+                        R"(exceeds your quota of 10000."}})",
+                        {"quota exceeded", "exceeds your quota of 10000"},
+                        1},
+        ProviderFailure{"ElevenLabsUnknownVoice",
+                        "elevenlabs",
+                        404,
+                        R"({"detail":{"status":"voice_not_found","message":"A voice with )"
+                        R"(voice_id nope does not exist."}})",
+                        {"no voice \"nope\"", "does not exist"},
+                        1},
+        ProviderFailure{"ElevenLabsServerError",
+                        "elevenlabs",
+                        500,
+                        R"({"detail":{"status":"internal_error","message":"Synthesis )"
+                        R"(backend unavailable"}})",
+                        {"500", "Synthesis backend unavailable", "after 3 attempts"},
+                        3},
+        ProviderFailure{"OpenAiBadKey",
+                        "openai",
+                        401,
+                        R"({"error":{"message":"Incorrect API key provided.",)"
+                        R"("type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
+                        {"401", "Incorrect API key provided", "OPENAI_API_KEY"},
+                        1},
+        ProviderFailure{"OpenAiUnknownVoice",
+                        "openai",
+                        400,
+                        R"({"error":{"message":"Invalid value for 'voice'.",)"
+                        R"("type":"invalid_request_error","param":"voice","code":null}})",
+                        {"no voice \"nope\"", "Invalid value for 'voice'"},
+                        1}),
+    [](const ::testing::TestParamInfo<ProviderFailure> &info) { return info.param.name; });
+
+TEST_F(TtsSrcHttp, NoKeyFailsBeforeAnyRequest) {
+  for (const char *backend : {"elevenlabs", "openai"}) {
+    Spoken spoken =
+        speak("backend=" + std::string(backend) + " voice=v text=\"Hello.\"" + on(server));
+    EXPECT_FALSE(spoken.run.reached_eos);
+    EXPECT_NE(spoken.run.error.find("needs an API key"), std::string::npos) << spoken.run.error;
+    EXPECT_TRUE(spoken.samples.empty());
+  }
+  EXPECT_EQ(server.total(), 0u);
+}
 
 }  // namespace
 }  // namespace reelforge::test
