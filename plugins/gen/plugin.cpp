@@ -8,11 +8,13 @@
 #include "config.h"
 #endif
 
+#include "gstgenvideosrc.h"
+
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
-  (void)plugin;
-  gboolean ret = TRUE;
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(genvideosrc, plugin);
   return ret;
 }
 
