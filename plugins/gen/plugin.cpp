@@ -8,12 +8,14 @@
 #include "config.h"
 #endif
 
+#include "gstgenvideosrc.h"
 #include "gstttssrc.h"
 
 #include <gst/gst.h>
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(genvideosrc, plugin);
   ret |= GST_ELEMENT_REGISTER(ttssrc, plugin);
   return ret;
 }
