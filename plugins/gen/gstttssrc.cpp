@@ -295,6 +295,9 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
       if (speech) {
         GST_DEBUG_OBJECT(self, "cache hit for a piece of %zu bytes", piece.size());
       } else {
+        if (cache.enabled())
+          GST_DEBUG_OBJECT(self, "cache miss for %s in %s", tts::SpeechCache::key(request).c_str(),
+                           settings.cache_dir.c_str());
         all_hits = false;
         speech = synthesise(self, request, settings);
         characters_sent += g_utf8_strlen(piece.c_str(), -1);

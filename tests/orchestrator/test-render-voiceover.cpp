@@ -7,7 +7,9 @@
  * back from the TTS cache the planner filled.
  */
 #include "json-file.h"
+#include "render-plan.h"
 #include "test-environment.h"
+#include "voiceover-plan.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
@@ -181,7 +183,10 @@ TEST(RenderVoiceover, CaptionsHighlightTheSpokenWordAndScenesFitTheSpeech) {
 
   /* The render left the speech in the cache: the same request is a hit. */
   const Speech speech = speak("text=" + quoted(text) + " voice=en-us");
-  EXPECT_EQ(speech.cache, "hit");
+  std::string cached;
+  for (const auto &entry : std::filesystem::directory_iterator(g_getenv("REELFORGE_TTS_CACHE")))
+    cached += entry.path().filename().string() + "\n";
+  EXPECT_EQ(speech.cache, "hit") << "the cache holds:\n" << cached;
   ASSERT_EQ(speech.words.size(), 7u);
 
   /* The loudness target, and the video's length: the speech + 0.5 s. */
@@ -226,6 +231,95 @@ TEST(RenderVoiceover, CaptionsWithoutSpokenTextNameTheField) {
       << result.output;
   EXPECT_NE(result.output.find("/duration: needs a spoken voiceover"), std::string::npos)
       << result.output;
+}
+
+/* Caption pages from word timings, without rendering. */
+plan::VoiceoverTiming five_words() {
+  plan::VoiceoverTiming timing;
+  timing.duration_s = 3.0;
+  const char *texts[] = {"One", "two", "three.", "Four", "five"};
+  for (int i = 0; i < 5; ++i) timing.words.push_back({texts[i], 0.5 * i, 0.5 * i + 0.4});
+  return timing;
+}
+
+JsonArray *cue_array(const JsonNodePtr &root) {
+  return json_node_get_array(root.get());
+}
+
+TEST(CaptionPages, WordHighlightPagesHoldAtMostMaxWordsAndEndAtSentences) {
+  spec::Captions captions;
+  captions.max_words = 2;
+  JsonNodePtr cues = parse_json(plan::caption_cues_json(captions, five_words(), 3.0, 1080), "cues");
+  JsonArray *array = cue_array(cues);
+  /* "One two" | "three." (the sentence ends) | "Four five" */
+  ASSERT_EQ(json_array_get_length(array), 3u);
+  const char *pages[] = {"One two", "three.", "Four five"};
+  for (guint i = 0; i < 3; ++i) {
+    JsonObject *cue = json_array_get_object_element(array, i);
+    EXPECT_STREQ(json_object_get_string_member(cue, "text"), pages[i]);
+    EXPECT_TRUE(json_object_has_member(cue, "words"));
+  }
+  JsonObject *first = json_array_get_object_element(array, 0);
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(first, "start"), 0.0);
+  /* A page lasts until the next one starts. */
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(first, "end"), 1.0);
+  JsonArray *words = json_object_get_array_member(first, "words");
+  ASSERT_EQ(json_array_get_length(words), 2u);
+  /* A word is current until the next starts. */
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(json_array_get_object_element(words, 0), "end"),
+                   0.5);
+  JsonObject *style = json_object_get_object_member(first, "style");
+  EXPECT_STREQ(json_object_get_string_member(style, "highlight_color"), "#FFD400FF");
+  /* The last page stays 0.6 s after its last word's end (2.4 s), within
+   * the video. */
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(json_array_get_object_element(array, 2), "end"),
+                   3.0);
+}
+
+TEST(CaptionPages, PhraseHasNoWordsAndKaraokeColoursTheWordsSpokenSoFar) {
+  spec::Captions captions;
+  captions.max_words = 3;
+  captions.style = spec::CaptionStyle::kPhrase;
+  JsonNodePtr phrase =
+      parse_json(plan::caption_cues_json(captions, five_words(), 3.0, 1080), "cues");
+  ASSERT_EQ(json_array_get_length(cue_array(phrase)), 2u);
+  EXPECT_FALSE(
+      json_object_has_member(json_array_get_object_element(cue_array(phrase), 0), "words"));
+
+  captions.style = spec::CaptionStyle::kKaraoke;
+  captions.highlight_color = {0xFF, 0, 0, 255};
+  JsonNodePtr karaoke =
+      parse_json(plan::caption_cues_json(captions, five_words(), 3.0, 1080), "cues");
+  ASSERT_EQ(json_array_get_length(cue_array(karaoke)), 5u); /* one cue per word */
+  JsonObject *second = json_array_get_object_element(cue_array(karaoke), 1);
+  EXPECT_TRUE(json_object_get_boolean_member(second, "markup"));
+  EXPECT_STREQ(json_object_get_string_member(second, "text"),
+               "<span foreground=\"#FF0000\">One two</span> three.");
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(second, "start"), 0.5);
+  EXPECT_DOUBLE_EQ(json_object_get_double_member(second, "end"), 1.0);
+}
+
+TEST(CaptionPages, ScenesStretchToTheSpeechButClipsKeepTheirLength) {
+  spec::JobSpec job;
+  spec::Scene card;
+  card.source = spec::CardSource{};
+  spec::Scene clip;
+  clip.source = spec::ClipSource{};
+  clip.transition = {spec::TransitionType::kCrossfade, 0.5};
+  job.scenes = {card, clip, card};
+  job.scenes[2].transition = {spec::TransitionType::kCrossfade, 0.5};
+  /* 1 + 2 + 1 - 1 = 3 s; to 5 s: the cards take the 2 s more. */
+  const std::vector<double> fitted = plan::fit_scenes_to(job, {1, 2, 1}, 5.0);
+  EXPECT_DOUBLE_EQ(fitted[0], 2.0);
+  EXPECT_DOUBLE_EQ(fitted[1], 2.0);
+  EXPECT_DOUBLE_EQ(fitted[2], 2.0);
+  /* Shorter than the clip alone: impossible, and said so. */
+  try {
+    plan::fit_scenes_to(job, {1, 2, 1}, 0.5);
+    ADD_FAILURE() << "no error";
+  } catch (const plan::PlanError &e) {
+    EXPECT_NE(std::string(e.what()).find("/duration"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
