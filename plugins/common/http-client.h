@@ -97,7 +97,9 @@ class Cancelled : public std::runtime_error {
 class HttpError : public std::runtime_error {
  public:
   HttpError(const std::string &message, guint status, bool transient, std::string body = {})
-      : std::runtime_error(message), status_(status), transient_(transient),
+      : std::runtime_error(message),
+        status_(status),
+        transient_(transient),
         body_(std::move(body)) {}
   guint status() const { return status_; }
   bool transient() const { return transient_; }
