@@ -322,5 +322,52 @@ TEST(CaptionPages, ScenesStretchToTheSpeechButClipsKeepTheirLength) {
   }
 }
 
+spec::Job parse(const std::string &json) {
+  JsonNodePtr document = parse_json(json, "job.json");
+  return spec::parse_job_document(document.get(), "job.json", std::filesystem::current_path());
+}
+
+TEST(SpokenVoiceoverSpec, TextAndTtsAreReadWithDefaults) {
+  const spec::Job job = parse(R"({"name": "s", "platforms": ["tiktok"],
+    "scenes": [{"source": {"card": {"text": "x"}}, "duration": 1}],
+    "duration": "voiceover",
+    "audio": {"voiceover": {"text": "Hello there.", "tts": {"voice": "en-us+f3", "speed": 0.9}}},
+    "captions": {"from": "voiceover", "style": "karaoke", "max_words": 2}})");
+  const spec::JobSpec &s = job.variants.at(0).spec;
+  ASSERT_TRUE(s.audio.spoken_voiceover);
+  EXPECT_FALSE(s.audio.voiceover);
+  EXPECT_EQ(s.audio.spoken_voiceover->text, "Hello there.");
+  EXPECT_EQ(s.audio.spoken_voiceover->backend, "espeak");
+  EXPECT_EQ(s.audio.spoken_voiceover->voice, "en-us+f3");
+  EXPECT_EQ(s.audio.spoken_voiceover->language, "en");
+  EXPECT_DOUBLE_EQ(s.audio.spoken_voiceover->speed, 0.9);
+  EXPECT_TRUE(s.duration_from_voiceover);
+  ASSERT_TRUE(s.captions);
+  EXPECT_EQ(s.captions->style, spec::CaptionStyle::kKaraoke);
+  EXPECT_EQ(s.captions->max_words, 2);
+  EXPECT_TRUE(s.captions->text_style.stroke) << "captions default to an outline";
+}
+
+TEST(SpokenVoiceoverSpec, BadVoiceoversNameTheField) {
+  const std::string head = R"({"name": "s", "platforms": ["tiktok"],
+    "scenes": [{"source": {"card": {"text": "x"}}, "duration": 1}], "audio": {"voiceover": )";
+  const std::pair<const char *, const char *> cases[] = {
+      {R"({"uri": "https://example.com/vo.wav", "text": "Hi"}})",
+       "/audio/voiceover: has \"uri\" and \"text\"; keep only one"},
+      {R"({"text": " ... "}})", "/audio/voiceover/text: has no words to speak"},
+      {R"({"text": "Hi", "tts": {"backend": "festival"}}})", "/audio/voiceover/tts/backend"},
+      {R"({"tts": {"backend": "espeak"}}})", "/audio/voiceover: needs one of \"uri\" or \"text\""},
+  };
+  for (const auto &[voiceover, mention] : cases) {
+    try {
+      parse(head + voiceover + "}");
+      ADD_FAILURE() << voiceover << " was accepted";
+    } catch (const spec::SpecError &e) {
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << voiceover << "\n"
+                                                                        << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace reelforge::test
