@@ -426,6 +426,37 @@ TEST_F(TtsSrcHttp, OpenAiGetsTheRightRequestAndTimingsAreEstimatedFromTheVoice) 
   expect_words_in_order(spoken);
 }
 
+TEST_F(TtsSrcHttp, ALongTextIsSentInSentencesWithinTheLimitAndJoined) {
+  std::string text;
+  for (int i = 1; text.size() < 6000; ++i)
+    text += "Line " + std::to_string(i) + " of a long and winding script. ";
+  std::mutex mutex;
+  std::vector<std::string> inputs;
+  server.route("POST", "/v1/audio/speech", [&](const RecordedRequest &request) {
+    JsonNodePtr body = parse_json(request.body, "request");
+    std::lock_guard lock(mutex);
+    inputs.emplace_back(json_object_get_string_member(json_node_get_object(body.get()), "input"));
+    return Reply::text(200, tone(0.5) + silence(0.1), "application/octet-stream");
+  });
+  Spoken spoken =
+      speak("backend=openai api-key=" + std::string(kKey) + " text=\"" + text + "\"" + on(server));
+  ASSERT_TRUE(spoken.run.reached_eos) << spoken.run.error;
+  ASSERT_EQ(inputs.size(), 2u);
+  std::string joined;
+  for (const std::string &input : inputs) {
+    EXPECT_LE(g_utf8_strlen(input.c_str(), -1), 4096);
+    EXPECT_EQ(input.back(), '.') << "not cut at a sentence end";
+    joined += (joined.empty() ? "" : " ") + input;
+  }
+  EXPECT_EQ(joined + " ", text);
+  EXPECT_EQ(spoken.samples.size(), 2u * 14400);
+  EXPECT_EQ(spoken.words.size(), split_words(text).size());
+  expect_words_in_order(spoken);
+  /* The second piece's words come after its audio starts. */
+  const size_t first_piece_words = split_words(inputs[0]).size();
+  EXPECT_GE(spoken.words[first_piece_words].pts, 600 * GST_MSECOND);
+}
+
 TEST_F(TtsSrcHttp, ACacheHitMakesNoRequest) {
   TempDir dir;
   const std::string text = "Cached once.";
