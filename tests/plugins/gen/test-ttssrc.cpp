@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -455,6 +456,38 @@ TEST_F(TtsSrcHttp, ALongTextIsSentInSentencesWithinTheLimitAndJoined) {
   /* The second piece's words come after its audio starts. */
   const size_t first_piece_words = split_words(inputs[0]).size();
   EXPECT_GE(spoken.words[first_piece_words].pts, 600 * GST_MSECOND);
+}
+
+TEST_F(TtsSrcHttp, StoppingDuringASlowRequestReturnsAtOnce) {
+  std::mutex mutex;
+  std::condition_variable arrived_cv;
+  bool arrived = false;
+  server.route("POST", "/v1/audio/speech", [&](const RecordedRequest &) {
+    {
+      std::lock_guard lock(mutex);
+      arrived = true;
+    }
+    arrived_cv.notify_all();
+    Reply reply = Reply::text(200, tone(0.5), "application/octet-stream");
+    reply.delay = std::chrono::seconds(10);
+    return reply;
+  });
+  GError *raw_error = nullptr;
+  auto pipeline =
+      adopt_floating(gst_parse_launch(("ttssrc backend=openai api-key=" + std::string(kKey) +
+                                       " text=Slow." + on(server) + " ! fakesink")
+                                          .c_str(),
+                                      &raw_error));
+  GErrorPtr error(raw_error);
+  ASSERT_TRUE(pipeline) << (error ? error->message : "");
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(arrived_cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived; }));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST_F(TtsSrcHttp, ACacheHitMakesNoRequest) {
