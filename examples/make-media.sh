@@ -3,9 +3,11 @@
 #
 #   bg-sunset.png, bg-silk.png, bg-bokeh.png  1080x1920 ad backgrounds (ffmpeg lavfi)
 #   music.wav                                 25 s, 48 kHz stereo music bed (ffmpeg aevalsrc)
-#   voiceover.wav                             the ad's script read by espeak-ng, 48 kHz stereo
 #
-# Needs ffmpeg and espeak-ng, no fonts and no network. Idempotent: every run
+# The voiceover is no file: quickstart.json gives its text, and ttssrc speaks
+# it with espeak-ng while rendering.
+#
+# Needs ffmpeg, no fonts and no network. Idempotent: every run
 # writes the same files again (each to a temporary name first, then renamed).
 # Run it from anywhere:  examples/make-media.sh
 set -euo pipefail
@@ -16,7 +18,7 @@ mkdir -p "$media"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for tool in ffmpeg espeak-ng; do
+for tool in ffmpeg; do
   command -v "$tool" >/dev/null || { echo "make-media.sh: $tool is not installed" >&2; exit 1; }
 done
 
@@ -78,27 +80,3 @@ printf '%s' "[a]aecho=0.8:0.6:170|340:0.25|0.12[l];[b]adelay=11,aecho=0.8:0.6:23
 printf '%s' "[l][r]join=inputs=2:channel_layout=stereo,highpass=f=30,lowpass=f=9000,afade=t=in:d=1.5,afade=t=out:st=22:d=3,volume=1.5,atrim=0:25" >>"$tmp/music.graph"
 make "$media/music.wav" -filter_complex_script "$tmp/music.graph" -ar 48000 -ac 2 -c:a pcm_s16le
 
-# --- Voiceover ----------------------------------------------------------------
-
-# One line at a time, each placed at the second its caption appears in
-# examples/quickstart.json (keep the two in step).
-lines=(
-  "0.3|Still tangled in noise?"
-  "2.4|Meet Nova Buds."
-  "5.4|Forty hours of battery."
-  "8.4|Noise cancelling that just works."
-  "11.3|Thirty percent off, this week only."
-  "14.2|Tap the link and get yours."
-)
-inputs=()
-graph=""
-for i in "${!lines[@]}"; do
-  start=${lines[$i]%%|*}
-  text=${lines[$i]#*|}
-  espeak-ng -v en-us+f3 -s 160 -p 45 -w "$tmp/line$i.wav" "$text"
-  inputs+=(-i "$tmp/line$i.wav")
-  graph+="[$i]aresample=48000,adelay=delays=$(awk "BEGIN{print $start*1000}"):all=1[d$i];"
-done
-for i in "${!lines[@]}"; do graph+="[d$i]"; done
-graph+="amix=inputs=${#lines[@]}:normalize=0:dropout_transition=0,highpass=f=80,volume=1.6,apad=whole_dur=17,atrim=0:17"
-make "$media/voiceover.wav" "${inputs[@]}" -filter_complex "$graph" -ar 48000 -ac 2 -c:a pcm_s16le

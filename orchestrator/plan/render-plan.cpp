@@ -9,6 +9,7 @@
 #include "platform-profile.h"
 #include "s3-output.h"
 #include "time-convert.h"
+#include "voiceover-plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -253,8 +254,9 @@ std::string fraction_text(double fps) {
 std::optional<std::vector<std::filesystem::path>> copyable_clips(
     const JobSpec &spec, const std::vector<const qc::PlatformProfile *> &profiles) {
   const spec::Audio &audio = spec.audio;
-  if (!spec.overlays.empty() || audio.voiceover || audio.music || !audio.clip_audio.enabled ||
-      audio.clip_audio.volume != 1 || audio.loudness.requested)
+  if (!spec.overlays.empty() || spec.captions || audio.voiceover || audio.spoken_voiceover ||
+      audio.music || !audio.clip_audio.enabled || audio.clip_audio.volume != 1 ||
+      audio.loudness.requested)
     return std::nullopt;
   std::vector<std::filesystem::path> files;
   std::optional<run::MediaFacts> first;
@@ -336,7 +338,15 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     const std::filesystem::path dir =
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
 
-    const std::vector<double> lengths = scene_lengths(spec);
+    std::vector<double> lengths = scene_lengths(spec);
+    /* A spoken voiceover is spoken now (into the TTS cache) for its timings. */
+    std::optional<VoiceoverTiming> speech;
+    const std::string tts_cache = tts_cache_dir();
+    if (spec.audio.spoken_voiceover) {
+      speech = time_voiceover(*spec.audio.spoken_voiceover, tts_cache);
+      if (spec.duration_from_voiceover)
+        lengths = fit_scenes_to(spec, lengths, speech->duration_s + kVoiceoverTail_s);
+    }
     const double fps = pass.fps;
     gint64 total_frames = 0;
     for (size_t i = 0; i < lengths.size(); ++i) {
@@ -410,7 +420,12 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       values["report"] = output.report.string();
       values["output"] = output.video.string();
       values["thumbnail_pattern"] = output.thumbnails;
-      values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
+      values["cues"] =
+          spec.captions && speech
+              ? join_json_arrays(cues_json(spec, plan.duration_s, profile.canvas_width),
+                                 caption_cues_json(*spec.captions, *speech, plan.duration_s,
+                                                   profile.canvas_width))
+              : cues_json(spec, plan.duration_s, profile.canvas_width);
       values["on_fail"] = upload ? "error" : "warn";
       if (upload) values["output_uri"] = s3_output_uri(plan.uri_prefix, target.name + ".mp4");
       /* The muxer first: the video track then comes before the audio. */
@@ -422,10 +437,14 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     if (spec.audio.voiceover) {
       values["voiceover"] = spec.audio.voiceover->uri;
       description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
+    } else if (spec.audio.spoken_voiceover) {
+      add_tts_values(*spec.audio.spoken_voiceover, tts_cache, &values);
+      description += "  " + PipelineTemplate::load("render-tts").fill(values);
     }
     if (spec.audio.music) {
       const spec::Music &music = *spec.audio.music;
-      const bool ducked = spec.audio.voiceover && music.ducking.enabled;
+      const bool ducked =
+          (spec.audio.voiceover || spec.audio.spoken_voiceover) && music.ducking.enabled;
       values["music"] = music.media.uri;
       values["music_volume"] = number_text(music.volume);
       values["fade_in_ns"] = std::to_string(from_seconds(music.fade_in_s));

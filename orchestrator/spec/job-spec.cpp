@@ -178,6 +178,10 @@ constexpr Names<TextAnimation, 6> kAnimations{{{"none", TextAnimation::kNone},
                                                {"slide-down", TextAnimation::kSlideDown},
                                                {"typewriter", TextAnimation::kTypewriter}}};
 
+constexpr Names<CaptionStyle, 3> kCaptionStyles{{{"word-highlight", CaptionStyle::kWordHighlight},
+                                                 {"phrase", CaptionStyle::kPhrase},
+                                                 {"karaoke", CaptionStyle::kKaraoke}}};
+
 /* The member's value when it is one of names, else fallback (the schema
  * reports a bad word). */
 template <typename Enum, size_t N>
@@ -209,6 +213,7 @@ class SpecReader {
       if (JSON_NODE_HOLDS_OBJECT(overlays[i]))
         spec.overlays.push_back(
             read_overlay(json_node_get_object(overlays[i]), child("/overlays", i)));
+    read_voiceover_uses(root, &spec);
     spec.output = read_output(object_member(root, "output"), "/output");
     return spec;
   }
@@ -440,8 +445,16 @@ class SpecReader {
   Audio read_audio(JsonObject *object, const std::string &pointer) {
     Audio audio;
     if (object == nullptr) return audio;
-    if (JsonObject *voiceover = object_member(object, "voiceover"))
-      audio.voiceover = media(voiceover, "uri", child(pointer, "voiceover"));
+    if (JsonObject *voiceover = object_member(object, "voiceover")) {
+      const std::string at = child(pointer, "voiceover");
+      check_exactly_one(voiceover, {"uri", "text"}, at,
+                        "a recording (uri) or a script to speak (text)");
+      if (member_node(voiceover, "text") != nullptr) {
+        audio.spoken_voiceover = read_spoken_voiceover(voiceover, at);
+      } else {
+        audio.voiceover = media(voiceover, "uri", at);
+      }
+    }
     if (JsonObject *music_object = object_member(object, "music")) {
       Music music;
       music.media = media(music_object, "uri", child(pointer, "music")).value_or(MediaRef{});
@@ -464,6 +477,50 @@ class SpecReader {
     audio.loudness.target_lufs = number_member(loudness, "target_lufs").value_or(-14);
     audio.loudness.true_peak_db = number_member(loudness, "true_peak_db").value_or(-1);
     return audio;
+  }
+
+  SpokenVoiceover read_spoken_voiceover(JsonObject *object, const std::string &pointer) {
+    SpokenVoiceover spoken;
+    spoken.text = string_member(object, "text").value_or("");
+    bool has_word = false;
+    for (const char *c = spoken.text.c_str(); *c; c = g_utf8_next_char(c))
+      if (g_unichar_isalnum(g_utf8_get_char(c))) has_word = true;
+    if (!has_word) error(child(pointer, "text"), "has no words to speak; write the script here");
+    JsonObject *tts = object_member(object, "tts");
+    spoken.backend = string_member(tts, "backend").value_or(spoken.backend);
+    spoken.voice = string_member(tts, "voice").value_or(spoken.voice);
+    spoken.language = string_member(tts, "language").value_or(spoken.language);
+    spoken.speed = number_member(tts, "speed").value_or(spoken.speed);
+    spoken.model = string_member(tts, "model").value_or(spoken.model);
+    return spoken;
+  }
+
+  /* captions and duration "voiceover", which need a spoken voiceover. */
+  void read_voiceover_uses(JsonObject *root, JobSpec *spec) {
+    const bool spoken = spec->audio.spoken_voiceover.has_value();
+    const std::string need =
+        "needs a spoken voiceover: give audio.voiceover a \"text\" (a recording has no word "
+        "timings)";
+    if (string_member(root, "duration") == std::string("voiceover")) {
+      spec->duration_from_voiceover = true;
+      if (!spoken) error("/duration", need);
+    }
+    JsonObject *object = object_member(root, "captions");
+    if (object == nullptr) return;
+    if (!spoken) error("/captions/from", need);
+    Captions captions;
+    captions.style = enum_member(object, "style", kCaptionStyles, CaptionStyle::kWordHighlight);
+    captions.max_words =
+        static_cast<int>(number_member(object, "max_words").value_or(captions.max_words));
+    captions.highlight_color = colour_member(object, "highlight_color", captions.highlight_color);
+    TextStyle style;
+    style.stroke = Stroke{};
+    JsonObject *style_object = object_member(object, "text_style");
+    if (style_object != nullptr) {
+      style = read_style(style_object);
+    }
+    captions.text_style = style;
+    spec->captions = captions;
   }
 
   TextStyle read_style(JsonObject *object) {
@@ -883,6 +940,10 @@ std::string_view name_of(TransitionType type) {
 std::string_view name_of(Anchor anchor) {
   return word_for(kAnchors, anchor);
 }
+std::string_view name_of(CaptionStyle style) {
+  return word_for(kCaptionStyles, style);
+}
+
 std::string_view name_of(TextAnimation animation) {
   return word_for(kAnimations, animation);
 }

@@ -177,8 +177,20 @@ struct Loudness {
   bool operator==(const Loudness &) const = default;
 };
 
+/* A voiceover spoken from text by ttssrc (audio.voiceover {text, tts}). */
+struct SpokenVoiceover {
+  std::string text;
+  std::string backend = "espeak";
+  std::string voice; /* empty: the language's default */
+  std::string language = "en";
+  double speed = 1;
+  std::string model; /* empty: the provider's default */
+  bool operator==(const SpokenVoiceover &) const = default;
+};
+
 struct Audio {
-  std::optional<MediaRef> voiceover;
+  std::optional<MediaRef> voiceover;               /* a recording */
+  std::optional<SpokenVoiceover> spoken_voiceover; /* or text to speak */
   std::optional<Music> music;
   ClipAudio clip_audio;
   Loudness loudness;
@@ -252,6 +264,17 @@ struct Output {
   bool operator==(const Output &) const = default;
 };
 
+enum class CaptionStyle { kWordHighlight, kPhrase, kKaraoke };
+
+/* Captions from the spoken voiceover's words (captions {from: voiceover}). */
+struct Captions {
+  CaptionStyle style = CaptionStyle::kWordHighlight;
+  int max_words = 4;
+  Colour highlight_color{0xFF, 0xD4, 0x00, 255};
+  TextStyle text_style; /* defaults set by the reader: white, black stroke, bottom */
+  bool operator==(const Captions &) const = default;
+};
+
 /* What one variant renders, templates substituted, defaults applied. */
 struct JobSpec {
   std::string name;
@@ -260,6 +283,8 @@ struct JobSpec {
   Transition transition; /* the job's default between scenes */
   Audio audio;
   std::vector<Overlay> overlays;
+  std::optional<Captions> captions;
+  bool duration_from_voiceover = false; /* duration: "voiceover" */
   Output output;
   bool operator==(const JobSpec &) const = default;
 };
@@ -295,6 +320,7 @@ std::string_view name_of(Fit fit);
 std::string_view name_of(TransitionType type);
 std::string_view name_of(Anchor anchor);
 std::string_view name_of(TextAnimation animation);
+std::string_view name_of(CaptionStyle style);
 
 /* The schema compiled into the program. */
 const JsonSchema &job_schema();

@@ -1,0 +1,93 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The HTTP video providers behind genvideosrc, one protocol each, exactly as
+ * /shared/reference/providers.md documents them: Replicate, Runway, Veo
+ * (Gemini API), fal and Luma. A provider submits one job, polls it and names
+ * the result's URL; genvideosrc paces the polls, downloads, checks and
+ * caches. Every failure is a GenError of one class:
+ *
+ *  - transient: 5xx, timeouts, connection resets (already retried by the
+ *    HTTP client; the caller may try the next provider);
+ *  - refused: the provider's safety system said no (Runway SAFETY.*,
+ *    Replicate/Luma/fal safety errors, Veo RAI filters); never retried;
+ *  - fatal: bad key, unknown model, invalid input, malformed replies.
+ *
+ * No message ever contains the API key.
+ */
+#pragma once
+
+#include "genvideo-request.h"
+#include "http-client.h"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace reelforge::gen {
+
+enum class ErrorClass { kTransient, kRefused, kFatal };
+const char *error_class_name(ErrorClass error_class);
+
+class GenError : public std::runtime_error {
+ public:
+  GenError(ErrorClass error_class, const std::string &message)
+      : std::runtime_error(message), class_(error_class) {}
+  ErrorClass error_class() const { return class_; }
+
+ private:
+  ErrorClass class_;
+};
+
+/* A job's state as the provider reports it. */
+struct JobStatus {
+  enum class State { kWaiting, kRunning, kSucceeded };
+  State state = State::kWaiting;
+  std::string status;   /* the provider's own word: starting, THROTTLED, IN_QUEUE... */
+  double progress = -1; /* 0..1 when the provider says, else -1 */
+  std::string output_url;
+};
+
+struct Submission {
+  std::string job_id;
+  JobStatus status; /* Replicate's "Prefer: wait" may already be finished */
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual const char *name() const = 0;
+  /* The pace the provider's own SDK polls at. */
+  virtual std::chrono::milliseconds poll_interval() const = 0;
+  /* POSTs the job. Throws GenError. */
+  virtual Submission submit(const GenRequest &request) = 0;
+  /* One status request for job_id. Throws GenError (failed jobs included). */
+  virtual JobStatus poll(const std::string &job_id) = 0;
+  /* The request that downloads output_url (Veo's needs the key). */
+  virtual http::Request download_request(const std::string &output_url) const;
+};
+
+struct ProviderConfig {
+  std::string endpoint; /* base URL; empty: the provider's public one */
+  std::string api_key;
+  std::string model; /* the request's (fal's resumed jobs need it for their URLs) */
+  std::chrono::milliseconds timeout{60000}; /* per HTTP request */
+  http::RetryPolicy retry;
+};
+
+/* The HTTP provider called name (not "local"); throws GenError (fatal) for
+ * an unknown name or a missing key. client must outlive it. */
+std::unique_ptr<Provider> make_provider(const std::string &name, const ProviderConfig &config,
+                                        http::HttpClient &client);
+
+/* The environment variable holding name's key (REPLICATE_API_TOKEN,
+ * RUNWAYML_API_SECRET, GEMINI_API_KEY, FAL_KEY, LUMAAI_API_KEY). */
+const char *api_key_variable(const std::string &name);
+/* The key from the environment (for veo also GOOGLE_API_KEY); empty if none. */
+std::string api_key_from_environment(const std::string &name);
+
+/* A data: URI with the file's bytes (for local images sent to providers). */
+std::string data_uri_for_file(const std::string &path);
+
+}  // namespace reelforge::gen
