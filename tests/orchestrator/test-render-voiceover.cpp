@@ -55,8 +55,8 @@ GstFlowReturn on_word(GstAppSink *sink, gpointer user_data) {
 /* What ttssrc says for properties, with the cache the render used. */
 Speech speak(const std::string &properties) {
   Speech speech;
-  const std::string description = "ttssrc name=tts " + properties +
-                                  " cache-dir=" + shell_quote(g_getenv("REELFORGE_TTS_CACHE")) +
+  const std::string description = "ttssrc name=tts " + properties + " cache-dir=\"" +
+                                  std::string(g_getenv("REELFORGE_TTS_CACHE")) + "\"" +
                                   " ! fakesink tts.captions ! appsink name=words sync=false";
   GError *raw_error = nullptr;
   GstElement *parsed = gst_parse_launch(description.c_str(), &raw_error);

@@ -80,9 +80,10 @@ TEST_F(RenderToS3, PutsTheMp4ThumbnailsAndReportInTheBucket) {
   /* The uploaded MP4 plays from S3: 2 s at 30 fps. */
   guint frames = 0;
   GError *error = nullptr;
-  auto pipeline = reelforge::adopt_floating(gst_parse_launch(
-      "uridecodebin3 uri=s3://reelforge-test/campaign/bright.small.mp4 ! fakesink name=sink",
-      &error));
+  auto pipeline = reelforge::adopt_floating(
+      gst_parse_launch("uridecodebin3 uri=s3://reelforge-test/campaign/bright.small.mp4 name=d "
+                       "d. ! video/x-raw ! fakesink name=sink d. ! audio/x-raw ! fakesink",
+                       &error));
   ASSERT_EQ(error, nullptr) << error->message;
   reelforge::GstObjectPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
   reelforge::GstObjectPtr<GstPad> pad(gst_element_get_static_pad(sink.get(), "sink"));
