@@ -8,6 +8,7 @@
 
 #include "gst-ptr.h"
 
+#include "generate-plan.h"
 #include "job-spec.h"
 #include "json-file.h"
 #include "pipeline-runner.h"
@@ -202,9 +203,11 @@ int job_command(const std::vector<std::string> &args, bool render) {
   }
 
   std::vector<plan::RenderPlan> plans;
+  std::string generation_cost;
   try {
     const spec::Job job = spec::parse_job_spec(parsed.spec);
     plans = plan::plan_job(job, parsed.out_dir);
+    generation_cost = plan::describe_estimate(plan::estimate_generation(job));
   } catch (const spec::SpecError &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return kExitBadInput;
@@ -214,7 +217,8 @@ int job_command(const std::vector<std::string> &args, bool render) {
   }
 
   if (!render) {
-    std::printf("# %zu output%s\n", plans.size(), plans.size() == 1 ? "" : "s");
+    std::printf("# %zu output%s\n%s", plans.size(), plans.size() == 1 ? "" : "s",
+                generation_cost.c_str());
     for (const auto &plan : plans) {
       std::printf("\n# %s -> %s\n%s\n", plan.name.c_str(), plan.video.c_str(),
                   gst_launch_command(plan.description).c_str());
