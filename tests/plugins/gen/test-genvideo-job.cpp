@@ -54,6 +54,22 @@ TEST_F(GenvideoJob, PlanPrintsGenvideoClipsAndTheEstimatedCost) {
   EXPECT_NE(result.output.find("fallback="), std::string::npos) << result.output;
 }
 
+TEST_F(GenvideoJob, PromptsTakeVariationTemplates) {
+  const std::string path = dir_.file("variations.json");
+  std::ofstream(path) << R"({"name": "gen", "platforms": ["tiktok"],
+    "scenes": [{"source": {"generate": {"providers": [{"provider": "local"}],
+                                        "prompt": "A ${animal} on a beach"}}, "duration": 2}],
+    "variations": {"dimensions": {"animal": ["dog", "cat"]}},
+    "output": {"directory": "out"}})";
+  const ProgramResult result = reelforge({"plan", path, "-o", dir_.file("out")});
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("prompt=A%20dog%20on%20a%20beach"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("prompt=A%20cat%20on%20a%20beach"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("0.00 USD for 2 clips"), std::string::npos) << result.output;
+}
+
 TEST_F(GenvideoJob, BadGenerateSourcesNameTheField) {
   const std::string spec = write_spec("bad.json", R"([
     {"source": {"generate": {"category": "platinum", "prompt": "x"}}, "duration": 2},

@@ -532,6 +532,56 @@ TEST(GenVideoSrc, SafetyRefusalIsNotRetriedAndFallsBackToTheNextProvider) {
             "replicate");
 }
 
+TEST(GenVideoSrc, GenvideoUriFallbackReachesTheLocalProviderWhenAKeyIsMissing) {
+  /* What a job's chain becomes: replicate first (no key here), then local. */
+  FakeProvider fake("replicate");
+  TempDir cache;
+  g_unsetenv("REPLICATE_API_TOKEN");
+  const std::string uri =
+      "genvideo://replicate/google/veo-3-fast?prompt=Hello&duration=1&resolution=320x568"
+      "&stagger=0&endpoint=" +
+      fake.endpoint() + "&cache_dir=" + cache.path().string() +
+      "&fallback=%5B%7B%22provider%22%3A%22local%22%7D%5D";
+  auto run = reelforge::test::run_pipeline("uridecodebin3 uri=\"" + uri + "\" ! fakesink");
+  ASSERT_TRUE(run.reached_eos) << run.error;
+  EXPECT_EQ(fake.submissions(), 0);
+  EXPECT_EQ(fake.server().total(), 0u);
+  EXPECT_EQ(reelforge::test::get_string(last_message(run, "genvideosrc-done"), "provider"),
+            "local");
+}
+
+TEST(GenVideoSrc, GoingToNullInterruptsAJobAtOnceAfterOneSubmission) {
+  Script script;
+  script.polls_before_done = 1000000; /* never done */
+  FakeProvider fake("runway", script);
+  TempDir cache;
+  GError *error = nullptr;
+  auto pipeline = reelforge::adopt_floating(gst_parse_launch(
+      (source_for(fake, cache) + " poll-interval=5000 ! fakesink").c_str(), &error));
+  ASSERT_EQ(error, nullptr);
+  reelforge::GstObjectPtr<GstBus> bus(gst_element_get_bus(pipeline.get()));
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  bool polled = false;
+  while (!polled) {
+    reelforge::MessagePtr message(gst_bus_timed_pop_filtered(
+        bus.get(), 10 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)));
+    ASSERT_TRUE(message) << "no submitted message";
+    ASSERT_EQ(GST_MESSAGE_TYPE(message.get()), GST_MESSAGE_ELEMENT);
+    polled =
+        gst_structure_has_name(gst_message_get_structure(message.get()), "genvideosrc-submitted");
+  }
+  /* The element now waits 5 s before its first poll: NULL must not wait
+   * it out (nor the job). */
+  const auto start = std::chrono::steady_clock::now();
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(elapsed, 1.0);
+  EXPECT_EQ(fake.submissions(), 1);
+  EXPECT_EQ(fake.polls(), 0);
+}
+
 TEST(GenVideoSrc, RefusalWithoutFallbackIsAnErrorCarryingTheProvidersReason) {
   for (const char *provider : {"replicate", "luma", "veo"}) {
     Script refusing;
