@@ -10,6 +10,7 @@
 #include "commands.h"
 
 #include <gst/gst.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <cstring>
@@ -50,6 +51,14 @@ int main(int argc, char **argv) {
     std::printf("reelforge %s\n", VERSION);
     return reelforge::kExitOk;
   }
+
+  /* Frames are megabytes each and come and go by the hundred on many
+   * threads. With glibc's defaults a freed frame raises the mmap threshold,
+   * later frames land in per-thread arenas, and RSS stays near the peak of
+   * every arena; a fixed threshold gives each frame its own mapping back to
+   * the system when freed, and two arenas bound the rest. */
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+  mallopt(M_ARENA_MAX, 2);
 
   gst_init(&argc, &argv);
   const std::string command = argv[1];

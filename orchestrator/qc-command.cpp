@@ -75,18 +75,6 @@ QcArguments parse_arguments(const std::vector<std::string> &args) {
   return parsed;
 }
 
-void write_report(const std::string &path, const qc::QcReport &report) {
-  JsonNodePtr json = qc::report_to_json(report);
-  const std::string text = to_json_string(json.get(), true) + "\n";
-  GError *raw_error = nullptr;
-  if (!g_file_set_contents(path.c_str(), text.c_str(), static_cast<gssize>(text.size()),
-                           &raw_error)) {
-    GErrorPtr error(raw_error);
-    throw std::runtime_error("cannot write the report to " + path + ": " +
-                             std::string(error->message));
-  }
-}
-
 }  // namespace
 
 int qc_command(const std::vector<std::string> &args) {
@@ -112,9 +100,9 @@ int qc_command(const std::vector<std::string> &args) {
                                folder.string());
   }
   const qc::QcReport report =
-      run::qc_file(parsed.file, parsed.profile, from_seconds(parsed.timeout_s));
+      run::qc_file(parsed.file, parsed.profile, {.timeout = from_seconds(parsed.timeout_s)});
   std::fputs(qc::format_report_text(report).c_str(), stdout);
-  if (parsed.json_path) write_report(*parsed.json_path, report);
+  if (parsed.json_path) run::write_report(*parsed.json_path, report);
   return report.verdict == qc::Verdict::kFail ? kExitQcFailed : kExitOk;
 }
 

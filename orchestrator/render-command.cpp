@@ -8,6 +8,7 @@
 
 #include "gst-ptr.h"
 
+#include "file-qc.h"
 #include "generate-plan.h"
 #include "job-spec.h"
 #include "json-file.h"
@@ -29,14 +30,16 @@ namespace {
 constexpr const char *kPlanUsage =
     "Usage: reelforge plan JOB.json [-o DIR]\n"
     "\n"
-    "Prints, for each output of the job, the gst-launch-1.0 command that renders it:\n"
-    "the exact pipeline `reelforge render` runs.\n";
+    "Prints, for each pass of the job (a variant's outputs for every platform),\n"
+    "the gst-launch-1.0 command that renders it: the exact pipeline\n"
+    "`reelforge render` runs.\n";
 
 constexpr const char *kRenderUsage =
     "Usage: reelforge render JOB.json [-o DIR] [--progress=bar|json|none]\n"
     "\n"
-    "Renders every output of the job (variant x platform) in one pass each: the\n"
-    "video, its QC report (<name>.qc.json) and thumbnails (<name>.thumb-N.jpg).\n"
+    "Renders every output of the job (variant x platform): the video, its QC\n"
+    "report (<name>.qc.json) and thumbnails (<name>.thumb-N.jpg). A variant's\n"
+    "platforms render together in one pass, from one decode of the sources.\n"
     "\n"
     "  -o DIR                where to write (default: the spec's output.directory)\n"
     "  --progress=MODE       bar (default on a terminal), json (a line a second), none\n"
@@ -131,11 +134,15 @@ class ProgressReporter {
     const double elapsed_s = (g_get_monotonic_time() - start_) / 1e6;
     const double eta_s = fraction > 0.01 ? elapsed_s * (1 - fraction) / fraction : -1;
     if (mode_ == Progress::kJson) {
+      std::string outputs;
+      for (const plan::RenderOutput &output : plan_.outputs)
+        outputs += (outputs.empty() ? "\"" : ", \"") + output.name + "\"";
       std::printf(
-          "{\"output\": \"%s\", \"index\": %zu, \"outputs\": %zu, \"position_s\": %.2f, "
-          "\"duration_s\": %.2f, \"percent\": %.1f, \"elapsed_s\": %.1f, \"eta_s\": %.1f}\n",
-          plan_.name.c_str(), index_ + 1, count_, done_s, plan_.duration_s, fraction * 100,
-          elapsed_s, eta_s);
+          "{\"pass\": \"%s\", \"outputs\": [%s], \"index\": %zu, \"passes\": %zu, "
+          "\"position_s\": %.2f, \"duration_s\": %.2f, \"percent\": %.1f, \"elapsed_s\": %.1f, "
+          "\"eta_s\": %.1f}\n",
+          plan_.name.c_str(), outputs.c_str(), index_ + 1, count_, done_s, plan_.duration_s,
+          fraction * 100, elapsed_s, eta_s);
       std::fflush(stdout);
       return;
     }
@@ -171,19 +178,34 @@ class ProgressReporter {
  * file stays under a final name. */
 void remove_outputs(const plan::RenderPlan &plan) {
   std::error_code ignored;
-  std::filesystem::remove(plan.video, ignored);
-  std::filesystem::remove(plan.report, ignored);
-  const auto folder = plan.video.parent_path();
-  const std::string prefix = plan.name + ".thumb-";
-  for (const auto &entry : std::filesystem::directory_iterator(folder, ignored))
-    if (entry.path().filename().string().starts_with(prefix))
-      std::filesystem::remove(entry.path(), ignored);
+  for (const plan::RenderOutput &output : plan.outputs) {
+    std::filesystem::remove(output.video, ignored);
+    std::filesystem::remove(output.report, ignored);
+    const auto folder = output.video.parent_path();
+    const std::string prefix = output.name + ".thumb-";
+    for (const auto &entry : std::filesystem::directory_iterator(folder, ignored))
+      if (entry.path().filename().string().starts_with(prefix))
+        std::filesystem::remove(entry.path(), ignored);
+  }
 }
 
-std::string report_verdict(const plan::RenderPlan &plan) {
-  JsonNodePtr report = load_json_file(plan.report.string());
+std::string report_verdict(const plan::RenderOutput &output) {
+  JsonNodePtr report = load_json_file(output.report.string());
   JsonObject *top = json_node_get_object(report.get());
   return json_object_get_string_member_with_default(top, "verdict", "fail");
+}
+
+/* A stream copy decoded nothing: its outputs are decoded now for their QC
+ * reports and thumbnails. */
+void judge_copies(const plan::RenderPlan &plan, GstClockTime timeout) {
+  for (const plan::RenderOutput &output : plan.outputs) {
+    const qc::QcReport report = run::qc_file(output.video.string(), output.platform,
+                                             {.timeout = timeout,
+                                              .thumbnails = output.thumbnail_count,
+                                              .thumbnail_pattern = output.thumbnails,
+                                              .stop_on_signals = true});
+    run::write_report(output.report.string(), report);
+  }
 }
 
 int job_command(const std::vector<std::string> &args, bool render) {
@@ -217,11 +239,15 @@ int job_command(const std::vector<std::string> &args, bool render) {
   }
 
   if (!render) {
-    std::printf("# %zu output%s\n%s", plans.size(), plans.size() == 1 ? "" : "s",
-                generation_cost.c_str());
+    size_t outputs = 0;
+    for (const auto &plan : plans) outputs += plan.outputs.size();
+    std::printf("# %zu output%s in %zu pass%s\n%s", outputs, outputs == 1 ? "" : "s", plans.size(),
+                plans.size() == 1 ? "" : "es", generation_cost.c_str());
     for (const auto &plan : plans) {
-      std::printf("\n# %s -> %s\n%s\n", plan.name.c_str(), plan.video.c_str(),
-                  gst_launch_command(plan.description).c_str());
+      std::printf("\n# %s%s:", plan.name.c_str(),
+                  plan.stream_copy ? " (stream copy: nothing is re-encoded)" : "");
+      for (const auto &output : plan.outputs) std::printf(" %s", output.video.c_str());
+      std::printf("\n%s\n", gst_launch_command(plan.description).c_str());
     }
     return kExitOk;
   }
@@ -229,37 +255,44 @@ int job_command(const std::vector<std::string> &args, bool render) {
   int status = kExitOk;
   for (size_t i = 0; i < plans.size(); ++i) {
     const plan::RenderPlan &plan = plans[i];
-    std::error_code error;
-    std::filesystem::create_directories(plan.video.parent_path(), error);
-    if (error) {
-      std::fprintf(stderr, "reelforge render: cannot make %s: %s\n",
-                   plan.video.parent_path().c_str(), error.message().c_str());
-      return kExitBadInput;
+    for (const plan::RenderOutput &output : plan.outputs) {
+      std::error_code error;
+      std::filesystem::create_directories(output.video.parent_path(), error);
+      if (error) {
+        std::fprintf(stderr, "reelforge render: cannot make %s: %s\n",
+                     output.video.parent_path().c_str(), error.message().c_str());
+        return kExitBadInput;
+      }
     }
     ProgressReporter progress(parsed.progress, plan, i, plans.size());
     run::RunOptions options;
     options.stop_on_signals = true;
     /* Generous: a render runs at several times real time here. */
-    options.timeout = from_seconds(60 + plan.duration_s * 30);
+    options.timeout = from_seconds(60 + plan.duration_s * 30 * plan.outputs.size());
     options.on_progress = [&](GstClockTime position, GstClockTime) { progress.update(position); };
     try {
       run::run_pipeline(plan.description, options);
+      if (plan.stream_copy) judge_copies(plan, options.timeout);
     } catch (const run::Interrupted &) {
       progress.finish();
       remove_outputs(plan);
-      std::fprintf(stderr, "reelforge render: interrupted; %s removed\n", plan.video.c_str());
+      std::fprintf(
+          stderr, "reelforge render: interrupted; %s removed\n",
+          plan.outputs.size() == 1 ? plan.outputs.front().video.c_str() : "its unfinished outputs");
       return 130;
-    } catch (const run::PipelineError &e) {
+    } catch (const std::runtime_error &e) { /* PipelineError, MediaError, a report not written */
       progress.finish();
       remove_outputs(plan);
       std::fprintf(stderr, "reelforge render: %s: %s\n", plan.name.c_str(), e.what());
       return kExitBadInput;
     }
     progress.complete();
-    const std::string verdict = report_verdict(plan);
-    std::printf("%s: %s (QC %s, report %s)\n", plan.name.c_str(), plan.video.c_str(),
-                verdict.c_str(), plan.report.c_str());
-    if (verdict == "fail") status = kExitQcFailed;
+    for (const plan::RenderOutput &output : plan.outputs) {
+      const std::string verdict = report_verdict(output);
+      std::printf("%s: %s (QC %s, report %s)\n", output.name.c_str(), output.video.c_str(),
+                  verdict.c_str(), output.report.c_str());
+      if (verdict == "fail") status = kExitQcFailed;
+    }
   }
   return status;
 }

@@ -9,6 +9,7 @@
 #include "platform-profile.h"
 #include "time-convert.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -211,12 +212,6 @@ std::string cues_json(const JobSpec &job, double duration_s, int width) {
       }
       w.member("anchor", caption_anchor(style.anchor));
       w.end_object();
-      for (auto animation : {style.animation_in, style.animation_out}) {
-        if (animation == spec::TextAnimation::kSlideDown ||
-            animation == spec::TextAnimation::kTypewriter)
-          throw PlanError(at + "/style/animation: \"" + std::string(spec::name_of(animation)) +
-                          "\" is not rendered yet; use none, fade, pop or slide-up");
-      }
       w.begin_object("animation");
       w.member("in", std::string(spec::name_of(style.animation_in)));
       w.member("out", std::string(spec::name_of(style.animation_out)));
@@ -249,23 +244,97 @@ std::string fraction_text(double fps) {
   return std::to_string(std::llround(fps * 1001)) + "/1001";
 }
 
+/* The clips' files when spec is a pure hard-cut concatenation that can be
+ * copied without re-encoding onto every canvas of profiles: whole H.264 +
+ * AAC clips whose caps are all equal and match the canvas, cut together,
+ * with nothing drawn over them and their sound as it is (no voiceover,
+ * music, volume or loudness). nullopt when anything must be decoded. */
+std::optional<std::vector<std::filesystem::path>> copyable_clips(
+    const JobSpec &spec, const std::vector<const qc::PlatformProfile *> &profiles) {
+  const spec::Audio &audio = spec.audio;
+  if (!spec.overlays.empty() || audio.voiceover || audio.music || !audio.clip_audio.enabled ||
+      audio.clip_audio.volume != 1 || audio.loudness.requested)
+    return std::nullopt;
+  std::vector<std::filesystem::path> files;
+  std::optional<run::MediaFacts> first;
+  for (size_t i = 0; i < spec.scenes.size(); ++i) {
+    const spec::Scene &scene = spec.scenes[i];
+    const auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+    if (clip == nullptr || !clip->media.local_path || scene.trim ||
+        (i > 0 && scene.transition.type != spec::TransitionType::kCut))
+      return std::nullopt;
+    run::MediaFacts facts;
+    try {
+      facts = run::inspect_media(clip->media.local_path->string(), 30 * GST_SECOND);
+    } catch (const run::MediaError &) {
+      return std::nullopt; /* the render reports it, naming the clip */
+    }
+    const bool whole =
+        !scene.duration_s || (facts.duration_s && facts.fps > 0 &&
+                              std::abs(*scene.duration_s - *facts.duration_s) < 0.5 / facts.fps);
+    if (!whole || facts.video_codec != "h264" || facts.audio_codec != "aac" ||
+        facts.video_streams != 1 || facts.audio_streams != 1 ||
+        (facts.container_format != "mp4" && facts.container_format != "mov"))
+      return std::nullopt;
+    if (first && (facts.video_caps != first->video_caps || facts.audio_caps != first->audio_caps))
+      return std::nullopt;
+    for (const qc::PlatformProfile *profile : profiles)
+      if (facts.width != profile->canvas_width || facts.height != profile->canvas_height ||
+          std::abs(facts.fps - profile->canvas_fps) > 1e-3)
+        return std::nullopt;
+    if (!first) first = facts;
+    files.push_back(*clip->media.local_path);
+  }
+  return files;
+}
+
+/* A copy of the clips' streams, one after another, into every output. */
+std::string copy_description(const std::vector<std::filesystem::path> &clips,
+                             const std::vector<RenderOutput> &outputs) {
+  std::string description = PipelineTemplate::load("concat-copy").fill({});
+  const PipelineTemplate clip_template = PipelineTemplate::load("concat-copy-clip");
+  for (size_t i = 0; i < clips.size(); ++i)
+    description += "  " + clip_template.fill({{"i", std::to_string(i)}, {"clip", clips[i]}});
+  const PipelineTemplate output_template = PipelineTemplate::load("concat-copy-output");
+  for (size_t r = 0; r < outputs.size(); ++r)
+    description += "  " + output_template.fill(
+                              {{"n", std::to_string(r)}, {"output", outputs[r].video.string()}});
+  return description;
+}
+
 }  // namespace
 
 std::vector<RenderPlan> plan_job(const spec::Job &job,
                                  const std::optional<std::filesystem::path> &out_dir) {
-  std::vector<RenderPlan> plans;
+  /* A variant's platforms that share a frame rate share a pass. */
+  struct Pass {
+    const spec::JobVariant *variant;
+    double fps;
+    std::vector<std::pair<spec::OutputTarget, qc::PlatformProfile>> targets;
+  };
+  std::vector<Pass> passes;
   for (const spec::OutputTarget &target : job.outputs()) {
-    const JobSpec &spec = target.variant->spec;
+    qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
+    auto pass = std::find_if(passes.begin(), passes.end(), [&](const Pass &p) {
+      return p.variant == target.variant && p.fps == profile.canvas_fps;
+    });
+    if (pass == passes.end())
+      pass = passes.insert(passes.end(), Pass{target.variant, profile.canvas_fps, {}});
+    pass->targets.emplace_back(target, std::move(profile));
+  }
+
+  std::vector<RenderPlan> plans;
+  for (const Pass &pass : passes) {
+    const JobSpec &spec = pass.variant->spec;
     if (!out_dir && spec.output.uri_prefix)
       throw PlanError(
           "/output/uri_prefix: uploading is not available yet; give -o DIR or "
           "output.directory");
     const std::filesystem::path dir =
         out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
-    const qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
 
     const std::vector<double> lengths = scene_lengths(spec);
-    const double fps = profile.canvas_fps;
+    const double fps = pass.fps;
     gint64 total_frames = 0;
     for (size_t i = 0; i < lengths.size(); ++i) {
       total_frames += frames(lengths[i], fps);
@@ -273,28 +342,48 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
     }
 
     RenderPlan plan;
-    plan.name = target.name;
-    plan.platform = target.platform;
-    plan.video = dir / (target.name + ".mp4");
-    plan.report = dir / (target.name + ".qc.json");
-    plan.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+    plan.name = pass.variant->variant.name;
     plan.duration_s = total_frames / fps;
 
+    std::vector<RenderOutput> outputs;
+    for (const auto &[target, profile] : pass.targets) {
+      RenderOutput &output = outputs.emplace_back();
+      output.name = target.name;
+      output.platform = target.platform;
+      output.video = dir / (target.name + ".mp4");
+      output.report = dir / (target.name + ".qc.json");
+      output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+      output.thumbnail_count = static_cast<unsigned>(spec.output.thumbnails);
+    }
+
+    std::vector<const qc::PlatformProfile *> profiles;
+    for (const auto &target : pass.targets) profiles.push_back(&target.second);
+    if (const auto clips = copyable_clips(spec, profiles)) {
+      plan.stream_copy = true;
+      plan.description = copy_description(*clips, outputs);
+      plan.outputs = std::move(outputs);
+      plans.push_back(std::move(plan));
+      continue;
+    }
+
+    const qc::PlatformProfile &first = pass.targets.front().second;
+    std::string renditions;
+    for (size_t r = 1; r < pass.targets.size(); ++r) {
+      const qc::PlatformProfile &profile = pass.targets[r].second;
+      renditions += (r > 1 ? "," : "") + std::to_string(profile.canvas_width) + "x" +
+                    std::to_string(profile.canvas_height);
+    }
     std::map<std::string, std::string> values{
         {"clips", clips_json(spec, lengths)},
-        {"cues", cues_json(spec, plan.duration_s, profile.canvas_width)},
-        {"width", std::to_string(profile.canvas_width)},
-        {"height", std::to_string(profile.canvas_height)},
+        {"width", std::to_string(first.canvas_width)},
+        {"height", std::to_string(first.canvas_height)},
+        {"renditions", renditions},
         {"framerate", fraction_text(fps)},
         {"keyframe_interval", std::to_string(std::llround(2 * fps))},
-        {"profile", target.platform},
-        {"report", plan.report.string()},
-        {"output", plan.video.string()},
-        {"thumbnails", std::to_string(spec.output.thumbnails)},
-        {"thumbnail_pattern", plan.thumbnails},
         {"preset", spec.output.video_preset},
         {"crf", std::to_string(spec.output.video_crf)},
         {"audio_bitrate", std::to_string(spec.output.audio_bitrate_kbps * 1000)},
+        {"thumbnails", std::to_string(spec.output.thumbnails)},
         {"clip_volume",
          number_text(spec.audio.clip_audio.enabled ? spec.audio.clip_audio.volume : 0.0)},
         {"target_lufs", number_text(spec.audio.loudness.target_lufs)},
@@ -304,6 +393,21 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
                             static_cast<guint64>(std::llround(fps * 1000))))},
     };
     std::string description = PipelineTemplate::load("render").fill(values);
+    const PipelineTemplate output_template = PipelineTemplate::load("render-output");
+    for (size_t r = 0; r < pass.targets.size(); ++r) {
+      const auto &[target, profile] = pass.targets[r];
+      const RenderOutput &output = outputs[r];
+      const std::string suffix = r == 0 ? "" : "_" + std::to_string(r);
+      values["n"] = suffix;
+      values["video_pad"] = "video" + suffix;
+      values["profile"] = target.platform;
+      values["report"] = output.report.string();
+      values["output"] = output.video.string();
+      values["thumbnail_pattern"] = output.thumbnails;
+      values["cues"] = cues_json(spec, plan.duration_s, profile.canvas_width);
+      description += "  " + output_template.fill(values);
+    }
+    plan.outputs = std::move(outputs);
     if (spec.audio.voiceover) {
       values["voiceover"] = spec.audio.voiceover->uri;
       description += "  " + PipelineTemplate::load("render-voiceover").fill(values);

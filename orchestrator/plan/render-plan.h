@@ -1,10 +1,12 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A checked job spec becomes one pipeline description per output (variant x
- * platform), filled from pipelines/render*.pipeline. The description is the
- * whole render: stitch, captions, thumbnails, the audio mix, loudness, QC,
- * encode and mux, in one pass; it also runs unchanged under gst-launch-1.0.
+ * A checked job spec becomes one pipeline description per variant (per
+ * variant and frame rate when its platforms differ in rate), filled from
+ * pipelines/render*.pipeline. The description is the whole render of every
+ * platform's rendition: stitch (one decode for all sizes), captions,
+ * thumbnails, the audio mix, loudness, QC, encode and mux, in one pass; it
+ * also runs unchanged under gst-launch-1.0.
  */
 #pragma once
 
@@ -24,17 +26,30 @@ class PlanError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct RenderPlan {
+/* One file a render writes: a platform's rendition of a variant. */
+struct RenderOutput {
   std::string name; /* "<variant>.<platform>" */
   std::string platform;
   std::filesystem::path video;  /* <out>/<name>.mp4 */
   std::filesystem::path report; /* <out>/<name>.qc.json */
   std::string thumbnails;       /* <out>/<name>.thumb-%d.jpg */
-  double duration_s = 0;        /* the stitched timeline's length */
-  std::string description;      /* gst-launch syntax */
+  unsigned thumbnail_count = 0;
 };
 
-/* Plans every output of job into out_dir (the spec's output.directory when
+/* One pipeline: a variant's renditions for the platforms sharing a frame
+ * rate, from one decode of its sources. */
+struct RenderPlan {
+  std::string name;                  /* the variant's name */
+  std::vector<RenderOutput> outputs; /* the first at stitchbin's video pad */
+  double duration_s = 0;             /* the stitched timeline's length */
+  std::string description;           /* gst-launch syntax */
+  /* A pure hard-cut concatenation of clips that share codec parameters:
+   * the description copies the encoded streams (pipelines/concat-copy*),
+   * and QC and thumbnails come from decoding the result afterwards. */
+  bool stream_copy = false;
+};
+
+/* Plans every output (variant x platform) of job into out_dir (the spec's output.directory when
  * absent). Clip lengths the spec leaves open are read from the files.
  * Throws PlanError. */
 std::vector<RenderPlan> plan_job(const spec::Job &job,

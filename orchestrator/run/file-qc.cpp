@@ -11,8 +11,13 @@
 
 namespace reelforge::run {
 
-std::string qc_file_description(const MediaFacts &facts, const std::string &profile) {
-  const std::map<std::string, std::string> values{{"uri", facts.uri}, {"profile", profile}};
+std::string qc_file_description(const MediaFacts &facts, const std::string &profile,
+                                const QcFileOptions &options) {
+  const std::map<std::string, std::string> values{
+      {"uri", facts.uri},
+      {"profile", profile},
+      {"thumbnails", std::to_string(options.thumbnails)},
+      {"thumbnail_pattern", options.thumbnails > 0 ? options.thumbnail_pattern : "unused-%d.jpg"}};
   std::string description = plan::PipelineTemplate::load("qc-file").fill(values);
   if (facts.has_video)
     description += "  " + plan::PipelineTemplate::load("qc-file-video").fill(values);
@@ -22,7 +27,8 @@ std::string qc_file_description(const MediaFacts &facts, const std::string &prof
 }
 
 qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
-                     GstClockTime timeout) {
+                     const QcFileOptions &qc_options) {
+  const GstClockTime timeout = qc_options.timeout;
   /* An unknown profile is reported before any decoding. */
   const qc::PlatformProfile profile = qc::load_platform_profile(profile_name);
   const MediaFacts facts = inspect_media(path, timeout);
@@ -30,12 +36,15 @@ qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
   std::string report_json;
   RunOptions options;
   options.timeout = timeout;
+  options.stop_on_signals = qc_options.stop_on_signals;
   options.on_element_message = [&](GstMessage *message) {
     const GstStructure *s = gst_message_get_structure(message);
     if (gst_structure_has_name(s, "qc-report")) report_json = gst_structure_get_string(s, "report");
   };
   try {
-    run_pipeline(qc_file_description(facts, profile_name), options);
+    run_pipeline(qc_file_description(facts, profile_name, qc_options), options);
+  } catch (const Interrupted &) {
+    throw;
   } catch (const PipelineError &e) {
     throw MediaError(path + ": cannot be decoded to the end: " + e.what());
   }
@@ -67,6 +76,18 @@ qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
   qc::QcReport report = qc::judge(profile, m);
   report.input = path;
   return report;
+}
+
+void write_report(const std::string &path, const qc::QcReport &report) {
+  JsonNodePtr json = qc::report_to_json(report);
+  const std::string text = to_json_string(json.get(), true) + "\n";
+  GError *raw_error = nullptr;
+  if (!g_file_set_contents(path.c_str(), text.c_str(), static_cast<gssize>(text.size()),
+                           &raw_error)) {
+    GErrorPtr error(raw_error);
+    throw std::runtime_error("cannot write the report to " + path + ": " +
+                             std::string(error->message));
+  }
 }
 
 }  // namespace reelforge::run

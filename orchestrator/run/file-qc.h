@@ -15,12 +15,28 @@
 
 namespace reelforge::run {
 
+struct QcFileOptions {
+  GstClockTime timeout = 600 * GST_SECOND;
+  /* Thumbnails picked on the way: how many (0: none), and a file name
+   * pattern with one %d, numbered from 1. */
+  unsigned thumbnails = 0;
+  std::string thumbnail_pattern;
+  /* Stop on SIGINT/SIGTERM and throw run::Interrupted. */
+  bool stop_on_signals = false;
+};
+
 /* The pipeline description that decodes facts' file through qcprobe. */
-std::string qc_file_description(const MediaFacts &facts, const std::string &profile);
+std::string qc_file_description(const MediaFacts &facts, const std::string &profile,
+                                const QcFileOptions &options = {});
 
 /* Judges the file at path against profile. Throws MediaError for a file
  * that cannot be read or decoded to its end, qc::ProfileError for a bad
  * profile. */
-qc::QcReport qc_file(const std::string &path, const std::string &profile, GstClockTime timeout);
+qc::QcReport qc_file(const std::string &path, const std::string &profile,
+                     const QcFileOptions &options);
+
+/* Writes report as JSON (schemas/qc-report.schema.json) to path. Throws
+ * std::runtime_error naming the path. */
+void write_report(const std::string &path, const qc::QcReport &report);
 
 }  // namespace reelforge::run

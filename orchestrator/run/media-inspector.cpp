@@ -144,19 +144,31 @@ MediaFacts inspect_media(const std::string &path, GstClockTime timeout) {
     auto *stream = static_cast<GstDiscovererStreamInfo *>(l->data);
     /* Cover art is a one-frame "video" stream; it does not count. */
     if (gst_discoverer_video_info_is_image(GST_DISCOVERER_VIDEO_INFO(stream))) continue;
+    ++facts.video_streams;
+    if (facts.has_video) continue;
     facts.has_video = true;
     MiniObjectPtr<GstCaps> caps(gst_discoverer_stream_info_get_caps(stream));
     facts.video_codec = codec_name(caps.get(), &facts.video_profile);
-    break;
+    GCharPtr caps_text(gst_caps_to_string(caps.get()));
+    facts.video_caps = caps_text.get();
+    auto *video = GST_DISCOVERER_VIDEO_INFO(stream);
+    facts.width = static_cast<int>(gst_discoverer_video_info_get_width(video));
+    facts.height = static_cast<int>(gst_discoverer_video_info_get_height(video));
+    if (gst_discoverer_video_info_get_framerate_denom(video) > 0)
+      facts.fps = static_cast<double>(gst_discoverer_video_info_get_framerate_num(video)) /
+                  gst_discoverer_video_info_get_framerate_denom(video);
   }
   gst_discoverer_stream_info_list_free(videos);
 
   GList *audios = gst_discoverer_info_get_audio_streams(info.get());
+  facts.audio_streams = static_cast<int>(g_list_length(audios));
   if (audios != nullptr) {
     facts.has_audio = true;
     MiniObjectPtr<GstCaps> caps(
         gst_discoverer_stream_info_get_caps(static_cast<GstDiscovererStreamInfo *>(audios->data)));
     facts.audio_codec = codec_name(caps.get(), nullptr);
+    GCharPtr caps_text(gst_caps_to_string(caps.get()));
+    facts.audio_caps = caps_text.get();
   }
   gst_discoverer_stream_info_list_free(audios);
 

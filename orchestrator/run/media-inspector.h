@@ -32,6 +32,13 @@ struct MediaFacts {
   std::optional<std::string> video_codec; /* "h264", "h265", "vp9", ... */
   std::optional<std::string> video_profile;
   std::optional<std::string> audio_codec; /* "aac", "opus", ... */
+  /* The streams' full caps (codec_data included): two files whose caps are
+   * equal can be joined without re-encoding. */
+  std::optional<std::string> video_caps;
+  std::optional<std::string> audio_caps;
+  int width = 0, height = 0; /* the video's, in pixels */
+  double fps = 0;
+  int video_streams = 0, audio_streams = 0;
 };
 
 /* Inspects the file at path, giving up after timeout. Throws MediaError. */

@@ -514,6 +514,7 @@ class SpecReader {
       audio.clip_audio.volume = number_member(clip_audio, "volume").value_or(1);
     }
     JsonObject *loudness = object_member(object, "loudness");
+    audio.loudness.requested = loudness != nullptr;
     audio.loudness.target_lufs = number_member(loudness, "target_lufs").value_or(-14);
     audio.loudness.true_peak_db = number_member(loudness, "true_peak_db").value_or(-1);
     return audio;

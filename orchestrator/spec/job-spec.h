@@ -173,6 +173,7 @@ struct ClipAudio {
 struct Loudness {
   double target_lufs = -14;
   double true_peak_db = -1;
+  bool requested = false; /* the spec says "loudness" (stream copy never applies it) */
   bool operator==(const Loudness &) const = default;
 };
 

@@ -175,7 +175,10 @@ Animation read_animation(const ObjectReader &reader, const char *key) {
   if (*text == "fade") return Animation::kFade;
   if (*text == "pop") return Animation::kPop;
   if (*text == "slide-up") return Animation::kSlideUp;
-  fail(reader.member_pointer(key), "\"" + *text + "\" is not one of none, fade, pop, slide-up");
+  if (*text == "slide-down") return Animation::kSlideDown;
+  if (*text == "typewriter") return Animation::kTypewriter;
+  fail(reader.member_pointer(key),
+       "\"" + *text + "\" is not one of none, fade, pop, slide-up, slide-down, typewriter");
 }
 
 constexpr double kMaxPixels = 16384;
@@ -341,6 +344,13 @@ void apply(Animation animation, double p, AnimationState &state) {
     case Animation::kSlideUp:
       state.rise = std::max(state.rise, 1 - e);
       state.alpha *= std::clamp(p, 0.0, 1.0);
+      break;
+    case Animation::kSlideDown:
+      state.rise = std::min(state.rise, e - 1);
+      state.alpha *= std::clamp(p, 0.0, 1.0);
+      break;
+    case Animation::kTypewriter:
+      state.reveal = std::min(state.reveal, std::clamp(p, 0.0, 1.0));
       break;
   }
 }

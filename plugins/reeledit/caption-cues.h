@@ -72,7 +72,7 @@ struct TextStyle {
   TextAlign align = TextAlign::kCenter;
 };
 
-enum class Animation { kNone, kFade, kPop, kSlideUp };
+enum class Animation { kNone, kFade, kPop, kSlideUp, kSlideDown, kTypewriter };
 
 /* A word of a text cue with its own display time (word-highlight mode). The
  * byte range locates it in the cue's text. */
@@ -115,9 +115,10 @@ TextStyle parse_text_style(std::string_view json, const std::string &origin);
 
 /* The cue's animation state at stream time t within [start, end). */
 struct AnimationState {
-  double alpha = 1; /* 0..1, multiplies the whole item */
-  double scale = 1; /* 0..1 about the item's centre */
-  double rise = 0;  /* 0..1 of the slide distance still to travel upwards */
+  double alpha = 1;  /* 0..1, multiplies the whole item */
+  double scale = 1;  /* 0..1 about the item's centre */
+  double rise = 0;   /* -1..1 of the slide distance still to travel up (< 0: down) */
+  double reveal = 1; /* 0..1 of the text's characters shown (typewriter) */
   bool operator==(const AnimationState &) const = default;
 };
 AnimationState animation_at(const Cue &cue, GstClockTime t);

@@ -281,7 +281,37 @@ void draw_text_path(cairo_t *cr, PangoLayout *layout, double x, double y) {
 
 }  // namespace
 
-Sprite render_text(const Cue &cue, const Rect &area, int highlight_word) {
+/* Clips cr to where the first fraction reveal of layout's characters are
+ * drawn at (ox, oy), grown by margins for stroke and shadow: whole lines
+ * before the one being typed, and that line up to the next character. */
+void clip_to_revealed(cairo_t *cr, PangoLayout *layout, double ox, double oy, double reveal,
+                      const Margins &margins) {
+  const char *text = pango_layout_get_text(layout);
+  const glong chars = g_utf8_strlen(text, -1);
+  const auto shown = static_cast<glong>(std::floor(reveal * chars + 0.5));
+  const int end = static_cast<int>(g_utf8_offset_to_pointer(text, shown) - text);
+  PangoLayoutIter *iter = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutLine *line = pango_layout_iter_get_line_readonly(iter);
+    if (line->start_index >= end) break;
+    PangoRectangle logical;
+    pango_layout_iter_get_line_extents(iter, nullptr, &logical);
+    double right = pango_units_to_double(logical.x + logical.width) + margins.right;
+    if (end < line->start_index + line->length) {
+      PangoRectangle next;
+      pango_layout_index_to_pos(layout, end, &next);
+      right = pango_units_to_double(std::min(next.x, next.x + next.width));
+    }
+    const double left = pango_units_to_double(logical.x) - margins.left;
+    const double top = pango_units_to_double(logical.y) - margins.top;
+    const double bottom = pango_units_to_double(logical.y + logical.height) + margins.bottom;
+    cairo_rectangle(cr, ox + left, oy + top, right - left, bottom - top);
+  } while (pango_layout_iter_next_line(iter));
+  pango_layout_iter_free(iter);
+  cairo_clip(cr);
+}
+
+Sprite render_text(const Cue &cue, const Rect &area, int highlight_word, double reveal) {
   const TextStyle &s = cue.style;
   const Margins margins = text_margins(s);
   const int usable_width = static_cast<int>(std::floor(area.width * s.max_width));
@@ -330,6 +360,7 @@ Sprite render_text(const Cue &cue, const Rect &area, int highlight_word) {
     set_colour(cr, s.box.colour);
     cairo_fill(cr);
   }
+  if (reveal < 1) clip_to_revealed(cr, layout, ox, oy, reveal, margins);
   if (s.shadow.enabled) {
     SurfacePtr shadow(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height));
     {
@@ -402,7 +433,8 @@ Rect animated_rect(const Sprite &sprite, const AnimationState &state, const Rect
   r.width = std::max(1, static_cast<int>(std::lround(sprite.width * state.scale)));
   r.height = std::max(1, static_cast<int>(std::lround(sprite.height * state.scale)));
   r.x = sprite.x + (sprite.width - r.width) / 2;
-  /* Slides up by half its height, never out of the area. */
+  /* Slides by half its height (up, or down when rise < 0), never out of
+   * the area. */
   r.y = sprite.y + (sprite.height - r.height) / 2 +
         static_cast<int>(std::lround(state.rise * sprite.height * 0.5));
   r.x = std::clamp(r.x, area.x, std::max(area.x, area.right() - r.width));

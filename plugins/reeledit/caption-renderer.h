@@ -41,9 +41,11 @@ using SurfacePtr = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
 
 /* Lays the text cue out in area (wrapping to style.max_width of its width,
  * shrinking down to style.min_size when too tall) and draws it, the word
- * highlight_word (-1: none) in the highlight colour. Throws CueError naming
- * cue.pointer when it cannot fit. */
-Sprite render_text(const Cue &cue, const Rect &area, int highlight_word);
+ * highlight_word (-1: none) in the highlight colour. With reveal < 1 only
+ * that fraction of the characters is drawn (typewriter), in place: the
+ * layout, and so the sprite's size and position, stay those of the whole
+ * text. Throws CueError naming cue.pointer when it cannot fit. */
+Sprite render_text(const Cue &cue, const Rect &area, int highlight_word, double reveal = 1);
 
 /* Reads the PNG file of an image cue; throws CueError naming the cue. */
 SurfacePtr load_png(const Cue &cue);

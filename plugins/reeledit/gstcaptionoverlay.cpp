@@ -58,8 +58,10 @@
  *   the word shown at t is drawn in `highlight_color`. Each `text` must occur
  *   in the cue's text after the previous word.
  * - `animation.in`, `animation.out`: `none`, `fade`, `pop` (grows from half
- *   size while fading in) or `slide-up` (rises by half its height while
- *   fading in; never leaves the safe zone), over `duration` seconds.
+ *   size while fading in), `slide-up` (rises by half its height while
+ *   fading in; never leaves the safe zone), `slide-down` (the same, dropping
+ *   from above) or `typewriter` (the characters appear one after another in
+ *   place; as `out` they go from the last), over `duration` seconds.
  * - `ignore_safe_zone`: true keeps the item inside the frame only.
  *
  * Defaults: font `Sans Bold`, size 48, white, highlight `#FFD900`, anchor
@@ -195,6 +197,7 @@ struct Settings {
 struct CachedItem {
   bool drawn = false;
   int word = -1;
+  double reveal = 1;
   Sprite sprite;
   AnimationState state;
   RectanglePtr rectangle;
@@ -380,13 +383,15 @@ RectanglePtr rectangle_for(GstCaptionOverlayPrivate &p, CachedItem &item, const 
   const Rect &area = area_for(p, cue);
   const int word =
       timed_cue && p.active.word_highlight && !cue.words.empty() ? word_at(cue, t) : -1;
-  if (!item.drawn || item.word != word) {
-    item.sprite = cue.is_image ? render_image(cue, image, area) : render_text(cue, area, word);
+  const AnimationState state = timed_cue ? animation_at(cue, t) : AnimationState{};
+  if (!item.drawn || item.word != word || item.reveal != state.reveal) {
+    item.sprite =
+        cue.is_image ? render_image(cue, image, area) : render_text(cue, area, word, state.reveal);
     item.word = word;
+    item.reveal = state.reveal;
     item.drawn = true;
     item.rectangle.reset();
   }
-  const AnimationState state = timed_cue ? animation_at(cue, t) : AnimationState{};
   if (!item.rectangle || !(state == item.state)) {
     const Rect r = animated_rect(item.sprite, state, area);
     item.rectangle.reset(gst_video_overlay_rectangle_new_raw(
@@ -406,8 +411,10 @@ void add_cue_rectangles(GstCaptionOverlayPrivate &p, GstClockTime t,
   for (std::size_t i = 0; i < p.cues.size(); ++i) {
     const Cue &cue = p.cues[i];
     if (GST_CLOCK_TIME_IS_VALID(t) && t >= cue.start && t < cue.end) {
-      /* The first frame of a fade-in shows nothing: leave it untouched. */
-      if (animation_at(cue, t).alpha <= 0.0) continue;
+      /* The first frame of a fade-in (or typewriter) shows nothing: leave
+       * it untouched. */
+      const AnimationState state = animation_at(cue, t);
+      if (state.alpha <= 0.0 || state.reveal <= 0.0) continue;
       rectangles.push_back(rectangle_for(p, p.cache[i], cue, p.images[i].get(), t, true));
     } else {
       p.cache.erase(i);

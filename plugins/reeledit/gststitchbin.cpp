@@ -11,7 +11,10 @@
  * #GstStitchBin:width x #GstStitchBin:height, #GstStitchBin:framerate,
  * square pixels) and one raw audio stream on the `audio` pad (F32LE
  * interleaved at #GstStitchBin:audio-rate and #GstStitchBin:audio-channels),
- * with cuts or transitions between the clips. Both pads must be linked.
+ * with cuts or transitions between the clips. #GstStitchBin:renditions adds
+ * more video pads (`video_1`, `video_2`, ...) carrying the same timeline at
+ * other sizes, e.g. 16:9 next to 9:16, from the same decoded frames. Every
+ * pad must be linked.
  *
  * The #GstStitchBin:clips property is a JSON array; each clip has exactly
  * one source:
@@ -121,6 +124,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -148,6 +152,7 @@ enum {
   PROP_AUDIO_RATE,
   PROP_AUDIO_CHANNELS,
   PROP_DURATION,
+  PROP_RENDITIONS,
 };
 
 constexpr const char *DEFAULT_CLIPS = "[]";
@@ -169,6 +174,8 @@ constexpr GstClockTime PREROLL_TIMEOUT = 60 * GST_SECOND;
  * prerolled a clip when both cores were busy (its pads never got data), so
  * the clips go through uridecodebin, which did not. */
 constexpr const char *URI_DECODER = "uridecodebin";
+/* Threads of each clip's video decoder (where it has a max-threads). */
+constexpr gint DECODER_THREADS = 1;
 /* Audio is pushed in blocks of 1/AUDIO_BLOCKS_PER_SECOND seconds. */
 constexpr gint AUDIO_BLOCKS_PER_SECOND = 50;
 
@@ -176,6 +183,8 @@ struct Settings {
   std::string clips = DEFAULT_CLIPS;
   gint width = DEFAULT_WIDTH;
   gint height = DEFAULT_HEIGHT;
+  std::string renditions;                             /* "WxH,WxH": video_1, video_2, ... */
+  std::vector<std::pair<gint, gint>> rendition_sizes; /* parsed from renditions */
   gint fps_n = DEFAULT_FPS_N;
   gint fps_d = DEFAULT_FPS_D;
   gint audio_rate = DEFAULT_AUDIO_RATE;
@@ -184,7 +193,7 @@ struct Settings {
 
 /* The target formats, fixed when the element starts. */
 struct OutputFormat {
-  GstVideoInfo video;
+  std::vector<GstVideoInfo> videos; /* [0] for the video pad, [r] for video_r */
   GstAudioInfo audio;
   gint fps_n = DEFAULT_FPS_N;
   gint fps_d = DEFAULT_FPS_D;
@@ -201,6 +210,25 @@ struct Rect {
   gint x = 0, y = 0, w = 0, h = 0;
   bool operator==(const Rect &) const = default;
 };
+
+/* "1920x1080,1080x1080" as sizes; nullopt when it is not that. */
+std::optional<std::vector<std::pair<gint, gint>>> parse_sizes(const std::string &text) {
+  std::vector<std::pair<gint, gint>> sizes;
+  if (text.find_first_not_of(' ') == std::string::npos) return sizes;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', from), text.size());
+    const std::string item = text.substr(from, comma - from);
+    gint width = 0, height = 0;
+    char trailing = 0;
+    if (std::sscanf(item.c_str(), " %dx%d %c", &width, &height, &trailing) != 2 || width < 16 ||
+        height < 16 || width > MAX_DIMENSION || height > MAX_DIMENSION)
+      return std::nullopt;
+    sizes.emplace_back(width, height);
+    from = comma + 1;
+  }
+  return sizes;
+}
 
 gint even(double value) {
   return static_cast<gint>(std::lround(value / 2)) * 2;
@@ -495,7 +523,9 @@ class ClipSource {
  public:
   ClipSource(GstStitchBin *self, const stitch::PlannedClip &clip, const OutputFormat &format,
              const std::atomic<bool> &stopping)
-      : self_(self), clip_(clip), format_(format), stopping_(stopping), fitter_(format.video) {}
+      : self_(self), clip_(clip), format_(format), stopping_(stopping) {
+    for (const GstVideoInfo &info : format.videos) renditions_.emplace_back(info);
+  }
   ~ClipSource() { close(); }
   ClipSource(const ClipSource &) = delete;
   ClipSource &operator=(const ClipSource &) = delete;
@@ -518,7 +548,8 @@ class ClipSource {
           open_image();
           break;
         case stitch::SourceKind::kCard:
-          still_ = render_card(clip_.spec.card, format_.video);
+          for (Rendition &rendition : renditions_)
+            rendition.card = render_card(clip_.spec.card, rendition.info);
           break;
       }
     } catch (...) {
@@ -534,13 +565,15 @@ class ClipSource {
     video_sink_ = audio_sink_ = nullptr;
   }
 
-  /* Output frame j of the clip (0 = its first), in the output format. */
-  BufferPtr video_frame(guint64 j) {
+  /* Output frame j of the clip (0 = its first) in rendition r's format.
+   * The renditions of one frame share its decoded source frame. */
+  BufferPtr video_frame(guint64 j, std::size_t r) {
     const GstClockTime t = reelforge::frame_to_time(j, format_.fps_n, format_.fps_d);
-    if (clip_.spec.kind == stitch::SourceKind::kCard) return ref(still_.get());
-    if (clip_.spec.kind == stitch::SourceKind::kImage) return image_frame(j);
+    Rendition &rendition = renditions_.at(r);
+    if (clip_.spec.kind == stitch::SourceKind::kCard) return ref(rendition.card.get());
+    if (clip_.spec.kind == stitch::SourceKind::kImage) return image_frame(j, rendition);
 
-    if (video_sink_ == nullptr) return black_frame();
+    if (video_sink_ == nullptr) return rendition.black_frame();
     /* The source frame shown at t is the last one starting at or before
      * it (a millisecond of slack absorbs timestamp rounding). */
     while (true) {
@@ -548,22 +581,24 @@ class ClipSource {
       if (!pending_ || frame_start(pending_.get()) > t + GST_MSECOND) break;
       current_ = std::move(pending_);
     }
-    if (!current_) return black_frame();
+    if (!current_) return rendition.black_frame();
     GstBuffer *source = gst_sample_get_buffer(current_.get());
-    if (source == last_source_ && last_output_) return ref(last_output_.get());
+    if (source == rendition.last_source && rendition.last_output)
+      return ref(rendition.last_output.get());
 
     GstVideoInfo info;
     if (!gst_video_info_from_caps(&info, gst_sample_get_caps(current_.get())))
       throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                          clip_.spec.describe() + ": unusable video caps");
-    BufferPtr out = new_frame_buffer(format_.video);
+    BufferPtr out = new_frame_buffer(rendition.info);
     {
       MappedFrame src(info, source, GST_MAP_READ);
-      MappedFrame dst(format_.video, out.get(), GST_MAP_WRITE);
-      fitter_.fit(src.get(), Rect{0, 0, info.width, info.height}, clip_.spec.fit, dst.get());
+      MappedFrame dst(rendition.info, out.get(), GST_MAP_WRITE);
+      rendition.fitter.fit(src.get(), Rect{0, 0, info.width, info.height}, clip_.spec.fit,
+                           dst.get());
     }
-    last_source_ = source;
-    last_output_ = ref(out.get());
+    rendition.last_source = source;
+    rendition.last_output = ref(out.get());
     return out;
   }
 
@@ -612,13 +647,24 @@ class ClipSource {
  private:
   static BufferPtr ref(GstBuffer *buffer) { return BufferPtr(gst_buffer_ref(buffer)); }
 
-  BufferPtr black_frame() {
-    if (!black_) {
-      black_ = new_frame_buffer(format_.video);
-      fill_black(format_.video, black_.get());
+  /* What the video thread keeps per output size. */
+  struct Rendition {
+    explicit Rendition(const GstVideoInfo &out) : info(out), fitter(out) {}
+    BufferPtr black_frame() {
+      if (!black) {
+        black = new_frame_buffer(info);
+        fill_black(info, black.get());
+      }
+      return ref(black.get());
     }
-    return ref(black_.get());
-  }
+    GstVideoInfo info;
+    FrameFitter fitter;
+    GstBuffer *last_source = nullptr; /* identity only, owned by current_ */
+    Rect last_rect{};
+    BufferPtr last_output;
+    BufferPtr black;
+    BufferPtr card; /* a card clip, drawn at this size */
+  };
 
   [[noreturn]] void fail(GQuark domain, gint code, const std::string &what) {
     throw ElementError(domain, code, clip_.spec.describe() + ": " + what);
@@ -691,19 +737,20 @@ class ClipSource {
     }
   }
 
-  BufferPtr image_frame(guint64 j) {
+  BufferPtr image_frame(guint64 j, Rendition &rendition) {
     const GstVideoInfo &info = still_info_;
     const double q = clip_.frames > 1 ? static_cast<double>(j) / (clip_.frames - 1) : 0.0;
     const Rect rect = motion_rect(clip_.spec.motion, q, info.width, info.height);
-    if (rect == last_rect_ && last_output_) return ref(last_output_.get());
-    BufferPtr out = new_frame_buffer(format_.video);
+    if (rect == rendition.last_rect && rendition.last_output)
+      return ref(rendition.last_output.get());
+    BufferPtr out = new_frame_buffer(rendition.info);
     {
       MappedFrame src(info, still_.get(), GST_MAP_READ);
-      MappedFrame dst(format_.video, out.get(), GST_MAP_WRITE);
-      fitter_.fit(src.get(), rect, clip_.spec.fit, dst.get());
+      MappedFrame dst(rendition.info, out.get(), GST_MAP_WRITE);
+      rendition.fitter.fit(src.get(), rect, clip_.spec.fit, dst.get());
     }
-    last_rect_ = rect;
-    last_output_ = ref(out.get());
+    rendition.last_rect = rect;
+    rendition.last_output = ref(out.get());
     return out;
   }
 
@@ -739,6 +786,20 @@ class ClipSource {
       if (g_get_monotonic_time() > deadline)
         fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "timed out while starting to decode");
     }
+  }
+
+  /* A clip's video decoder gets DECODER_THREADS threads: frame threading
+   * keeps a set of full-size pictures per thread, and two or three clips
+   * decode at once beside an encoder that has the cores anyway. */
+  static void on_element_added(GstBin *, GstBin *, GstElement *element, gpointer) {
+    GstElementFactory *factory = gst_element_get_factory(element);
+    if (factory == nullptr ||
+        !gst_element_factory_list_is_type(
+            factory, GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO))
+      return;
+    if (GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads");
+        spec != nullptr && spec->value_type == G_TYPE_INT)
+      g_object_set(element, "max-threads", DECODER_THREADS, nullptr);
   }
 
   static void on_pad_added(GstElement *, GstPad *pad, gpointer user_data) {
@@ -811,6 +872,7 @@ class ClipSource {
       audio_head_ = convert;
     }
     g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
+    g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(on_element_added), nullptr);
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
       check_bus();
       fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, "cannot be opened");
@@ -869,14 +931,10 @@ class ClipSource {
   GstElement *audio_head_ = nullptr;
 
   /* video thread */
-  FrameFitter fitter_;
+  std::deque<Rendition> renditions_; /* indexed like format_.videos (not movable) */
   SamplePtr current_, pending_;
   bool video_eos_ = false;
-  GstBuffer *last_source_ = nullptr; /* identity only, owned by current_ */
-  Rect last_rect_{};
-  BufferPtr last_output_;
-  BufferPtr black_;
-  BufferPtr still_; /* image: BGRx as decoded; card: output format */
+  BufferPtr still_; /* image: BGRx as decoded */
   GstVideoInfo still_info_{};
 
   /* audio thread */
@@ -893,7 +951,7 @@ struct GstStitchBinPrivate {
   Settings settings;                           /* under the object lock */
   GstClockTime duration = GST_CLOCK_TIME_NONE; /* under the object lock */
 
-  GstElement *video_src = nullptr; /* appsrc, owned by the bin */
+  std::vector<GstElement *> video_srcs; /* appsrcs of video, video_1...; owned by the bin */
   GstElement *audio_src = nullptr;
 
   /* Running state, set up when starting and torn down when stopping. */
@@ -922,6 +980,8 @@ GST_ELEMENT_REGISTER_DEFINE(stitchbin, "stitchbin", GST_RANK_NONE, GST_TYPE_STIT
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
     "video", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
+static GstStaticPadTemplate rendition_template = GST_STATIC_PAD_TEMPLATE(
+    "video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
     "audio", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS("audio/x-raw, format=F32LE, layout=interleaved, rate=" GST_AUDIO_RATE_RANGE
@@ -1119,10 +1179,30 @@ void push(GstStitchBin *self, GstElement *appsrc, BufferPtr buffer) {
   (void)self;
 }
 
+/* Output frame n in rendition r: one clip's frame, or two blended. */
+BufferPtr compose_frame(const stitch::Timeline &timeline, ClipWindow &window,
+                        const std::vector<std::size_t> &active, guint64 n, std::size_t r,
+                        const GstVideoInfo &info) {
+  const stitch::PlannedClip &first = timeline.clips[active.front()];
+  BufferPtr a = window.clip(active.front()).video_frame(n - first.start_frame, r);
+  if (active.size() == 1)
+    return BufferPtr(gst_buffer_copy(a.get())); /* shares the memory, owns the metadata */
+  const stitch::PlannedClip &next = timeline.clips[active.back()];
+  BufferPtr b = window.clip(active.back()).video_frame(n - next.start_frame, r);
+  BufferPtr out = new_frame_buffer(info);
+  MappedFrame fa(info, a.get(), GST_MAP_READ);
+  MappedFrame fb(info, b.get(), GST_MAP_READ);
+  MappedFrame fo(info, out.get(), GST_MAP_WRITE);
+  stitch::render_transition(first.spec.transition,
+                            stitch::transition_progress(n - next.start_frame, next.overlap_in),
+                            fa.get(), fb.get(), fo.get());
+  return out;
+}
+
 void video_loop(GstStitchBin *self) {
   GstStitchBinPrivate *priv = self->priv;
   const stitch::Timeline &timeline = *priv->timeline;
-  const GstVideoInfo &info = priv->format.video;
+  const std::vector<GstVideoInfo> &videos = priv->format.videos;
   ClipWindow window(self, StreamKind::kVideo);
   try {
     for (guint64 n = 0; n < timeline.total_frames; ++n) {
@@ -1131,33 +1211,18 @@ void video_loop(GstStitchBin *self) {
       const std::vector<std::size_t> active = window.advance(t);
       if (active.empty())
         throw std::logic_error("no clip covers output frame " + std::to_string(n));
-      BufferPtr out;
-      const stitch::PlannedClip &first = timeline.clips[active.front()];
-      if (active.size() == 1) {
-        BufferPtr frame = window.clip(active.front()).video_frame(n - first.start_frame);
-        out.reset(gst_buffer_copy(frame.get())); /* shares the memory, owns the metadata */
-      } else {
-        const stitch::PlannedClip &next = timeline.clips[active.back()];
-        BufferPtr a = window.clip(active.front()).video_frame(n - first.start_frame);
-        BufferPtr b = window.clip(active.back()).video_frame(n - next.start_frame);
-        out = new_frame_buffer(info);
-        MappedFrame fa(info, a.get(), GST_MAP_READ);
-        MappedFrame fb(info, b.get(), GST_MAP_READ);
-        MappedFrame fo(info, out.get(), GST_MAP_WRITE);
-        stitch::render_transition(
-            first.spec.transition,
-            stitch::transition_progress(n - next.start_frame, next.overlap_in), fa.get(), fb.get(),
-            fo.get());
+      for (std::size_t r = 0; r < videos.size(); ++r) {
+        BufferPtr out = compose_frame(timeline, window, active, n, r, videos[r]);
+        GST_BUFFER_PTS(out.get()) = t;
+        GST_BUFFER_DTS(out.get()) = GST_CLOCK_TIME_NONE;
+        GST_BUFFER_DURATION(out.get()) = timeline.frame_time(n + 1) - t;
+        GST_BUFFER_OFFSET(out.get()) = n;
+        if (n == 0) GST_BUFFER_FLAG_SET(out.get(), GST_BUFFER_FLAG_DISCONT);
+        push(self, priv->video_srcs[r], std::move(out));
       }
-      GST_BUFFER_PTS(out.get()) = t;
-      GST_BUFFER_DTS(out.get()) = GST_CLOCK_TIME_NONE;
-      GST_BUFFER_DURATION(out.get()) = timeline.frame_time(n + 1) - t;
-      GST_BUFFER_OFFSET(out.get()) = n;
-      if (n == 0) GST_BUFFER_FLAG_SET(out.get(), GST_BUFFER_FLAG_DISCONT);
-      push(self, priv->video_src, std::move(out));
     }
     window.release_all();
-    gst_app_src_end_of_stream(GST_APP_SRC(priv->video_src));
+    for (GstElement *src : priv->video_srcs) gst_app_src_end_of_stream(GST_APP_SRC(src));
   } catch (const StopRequested &) {
     GST_DEBUG_OBJECT(self, "video thread stopped");
     window.release_all();
@@ -1267,6 +1332,11 @@ stitch::Timeline plan(GstStitchBin *self, const Settings &settings) {
 void start(GstStitchBin *self) {
   GstStitchBinPrivate *priv = self->priv;
   const Settings settings = settings_snapshot(self);
+  if (!parse_sizes(settings.renditions))
+    throw ElementError(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                       "renditions \"" + settings.renditions +
+                           "\" is not a list of WIDTHxHEIGHT sizes (16 to 8192), e.g. "
+                           "\"1920x1080,1080x1080\"");
   stitch::Timeline timeline;
   try {
     timeline = plan(self, settings);
@@ -1279,9 +1349,15 @@ void start(GstStitchBin *self) {
                   timeline.clips.size(), timeline.total_frames, GST_TIME_ARGS(timeline.duration()));
 
   OutputFormat &format = priv->format;
-  gst_video_info_set_format(&format.video, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
-  GST_VIDEO_INFO_FPS_N(&format.video) = settings.fps_n;
-  GST_VIDEO_INFO_FPS_D(&format.video) = settings.fps_d;
+  std::vector<std::pair<gint, gint>> sizes{{settings.width, settings.height}};
+  sizes.insert(sizes.end(), settings.rendition_sizes.begin(), settings.rendition_sizes.end());
+  format.videos.clear();
+  for (auto [width, height] : sizes) {
+    GstVideoInfo &video = format.videos.emplace_back();
+    gst_video_info_set_format(&video, GST_VIDEO_FORMAT_I420, width, height);
+    GST_VIDEO_INFO_FPS_N(&video) = settings.fps_n;
+    GST_VIDEO_INFO_FPS_D(&video) = settings.fps_d;
+  }
   format.fps_n = settings.fps_n;
   format.fps_d = settings.fps_d;
   format.rate = settings.audio_rate;
@@ -1289,12 +1365,14 @@ void start(GstStitchBin *self) {
   gst_audio_info_set_format(&format.audio, GST_AUDIO_FORMAT_F32LE, settings.audio_rate,
                             settings.audio_channels, nullptr);
 
-  CapsPtr video_caps(gst_video_info_to_caps(&format.video));
-  CapsPtr audio_caps(gst_audio_info_to_caps(&format.audio));
   const GstClockTime duration = timeline.duration();
-  const guint64 frame_bytes = GST_VIDEO_INFO_SIZE(&format.video);
-  g_object_set(priv->video_src, "caps", video_caps.get(), "duration", duration, "max-bytes",
-               frame_bytes * 4, nullptr);
+  for (std::size_t r = 0; r < format.videos.size(); ++r) {
+    CapsPtr video_caps(gst_video_info_to_caps(&format.videos[r]));
+    g_object_set(priv->video_srcs.at(r), "caps", video_caps.get(), "duration", duration,
+                 "max-bytes", static_cast<guint64>(GST_VIDEO_INFO_SIZE(&format.videos[r])) * 4,
+                 nullptr);
+  }
+  CapsPtr audio_caps(gst_audio_info_to_caps(&format.audio));
   g_object_set(priv->audio_src, "caps", audio_caps.get(), "duration", duration, "max-bytes",
                static_cast<guint64>(settings.audio_rate / 5) * settings.audio_channels * 4,
                nullptr);
@@ -1344,9 +1422,28 @@ void join_threads(GstStitchBin *self) {
 
 }  // namespace
 
+static GstElement *add_output(GstStitchBin *self, const char *template_name,
+                              const std::string &name);
+static void sync_rendition_pads(GstStitchBin *self, std::size_t count);
+
 static void gst_stitch_bin_set_property(GObject *object, guint prop_id, const GValue *value,
                                         GParamSpec *pspec) {
   GstStitchBin *self = GST_STITCH_BIN(object);
+  if (prop_id == PROP_RENDITIONS) {
+    /* Pads are added and removed without the object lock, which they take. */
+    const gchar *text = g_value_get_string(value);
+    const std::string renditions = text ? text : "";
+    const auto sizes = parse_sizes(renditions);
+    if (!sizes)
+      GST_WARNING_OBJECT(self, "renditions \"%s\" is not a list of WIDTHxHEIGHT sizes",
+                         renditions.c_str());
+    GST_OBJECT_LOCK(self);
+    self->priv->settings.renditions = renditions;
+    self->priv->settings.rendition_sizes = sizes.value_or(decltype(*sizes){});
+    GST_OBJECT_UNLOCK(self);
+    sync_rendition_pads(self, sizes ? sizes->size() : 0);
+    return;
+  }
   GST_OBJECT_LOCK(self);
   Settings &settings = self->priv->settings;
   switch (prop_id) {
@@ -1427,6 +1524,9 @@ static void gst_stitch_bin_get_property(GObject *object, guint prop_id, GValue *
     case PROP_AUDIO_CHANNELS:
       g_value_set_int(value, settings.audio_channels);
       break;
+    case PROP_RENDITIONS:
+      g_value_set_string(value, settings.renditions.c_str());
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1472,23 +1572,41 @@ static void gst_stitch_bin_finalize(GObject *object) {
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static GstElement *add_output(GstStitchBin *self, const char *name) {
-  GstElement *appsrc = gst_element_factory_make("appsrc", (std::string(name) + "-src").c_str());
+static GstElement *add_output(GstStitchBin *self, const char *template_name,
+                              const std::string &name) {
+  GstElement *appsrc = gst_element_factory_make("appsrc", (name + "-src").c_str());
   g_object_set(appsrc, "format", GST_FORMAT_TIME, "is-live", FALSE, "block", TRUE, "stream-type",
                GST_APP_STREAM_TYPE_STREAM, "max-buffers", G_GUINT64_CONSTANT(0), nullptr);
   gst_bin_add(GST_BIN(self), appsrc);
   GstObjectPtr<GstPad> target(gst_element_get_static_pad(appsrc, "src"));
-  GstPadTemplate *templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
-  GstPad *ghost = gst_ghost_pad_new_from_template(name, target.get(), templ);
+  GstPadTemplate *templ =
+      gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), template_name);
+  GstPad *ghost = gst_ghost_pad_new_from_template(name.c_str(), target.get(), templ);
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), ghost);
   return appsrc;
 }
 
+/* Makes video_1 ... video_count exist, and no more. */
+static void sync_rendition_pads(GstStitchBin *self, std::size_t count) {
+  std::vector<GstElement *> &srcs = self->priv->video_srcs;
+  while (srcs.size() > count + 1) {
+    GstElement *appsrc = srcs.back();
+    srcs.pop_back();
+    const std::string name = "video_" + std::to_string(srcs.size());
+    GstObjectPtr<GstPad> ghost(gst_element_get_static_pad(GST_ELEMENT(self), name.c_str()));
+    if (ghost) gst_element_remove_pad(GST_ELEMENT(self), ghost.get());
+    gst_element_set_state(appsrc, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), appsrc);
+  }
+  while (srcs.size() < count + 1)
+    srcs.push_back(add_output(self, "video_%u", "video_" + std::to_string(srcs.size())));
+}
+
 static void gst_stitch_bin_init(GstStitchBin *self) {
   self->priv = new GstStitchBinPrivate();
-  self->priv->video_src = add_output(self, "video");
-  self->priv->audio_src = add_output(self, "audio");
+  self->priv->video_srcs.push_back(add_output(self, "video", "video"));
+  self->priv->audio_src = add_output(self, "audio", "audio");
 }
 
 static void gst_stitch_bin_class_init(GstStitchBinClass *klass) {
@@ -1571,8 +1689,25 @@ static void gst_stitch_bin_class_init(GstStitchBinClass *klass) {
                           G_MAXUINT64, GST_CLOCK_TIME_NONE,
                           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstStitchBin:renditions:
+   *
+   * Further video outputs of the same timeline at other sizes, as
+   * "WIDTHxHEIGHT" separated by commas: "1920x1080,1080x1080" adds the pads
+   * video_1 and video_2. Each source frame is decoded once and fitted to
+   * every size (each clip's fit applies per size), so a 9:16 and a 16:9
+   * rendition cost one decode. Empty (the default): only the video pad.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_RENDITIONS,
+      g_param_spec_string("renditions", "Renditions",
+                          "Further output sizes \"WxH,WxH\" on pads video_1, video_2, ... "
+                          "(one decode for all)",
+                          "", flags));
+
   element_class->change_state = gst_stitch_bin_change_state;
   gst_element_class_add_static_pad_template(element_class, &video_template);
+  gst_element_class_add_static_pad_template(element_class, &rendition_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);
   gst_element_class_set_static_metadata(
       element_class, "Clip stitcher", "Generic/Bin/Source",

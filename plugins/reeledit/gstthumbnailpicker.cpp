@@ -193,7 +193,7 @@ reelforge::SamplePtr copy_frame(GstThumbnailPicker *self, const GstVideoFrame *f
 void consider_frame(GstThumbnailPicker *self, const GstVideoFrame *frame) {
   GstThumbnailPickerPrivate &p = *self->priv;
   const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
-  if (!GST_CLOCK_TIME_IS_VALID(pts) || pts < p.next_sample) return;
+  if (p.active.count == 0 || !GST_CLOCK_TIME_IS_VALID(pts) || pts < p.next_sample) return;
   p.next_sample = pts + p.active.sample_interval;
   if (!GST_CLOCK_TIME_IS_VALID(p.window_length)) choose_window_length(self);
 
@@ -210,6 +210,7 @@ void consider_frame(GstThumbnailPicker *self, const GstVideoFrame *frame) {
 /* Encodes and writes the thumbnails, then posts the message. */
 void write_thumbnails(GstThumbnailPicker *self) {
   GstThumbnailPickerPrivate &p = *self->priv;
+  if (p.active.count == 0) return;
   close_window(p);
   if (p.retained.empty()) {
     GST_WARNING_OBJECT(self, "no frame worth a thumbnail (all black or none)");
@@ -391,11 +392,13 @@ static void gst_thumbnail_picker_class_init(GstThumbnailPickerClass *klass) {
   /**
    * GstThumbnailPicker:count:
    *
-   * How many thumbnails to pick, spread over the video.
+   * How many thumbnails to pick, spread over the video. 0 picks none: the
+   * frames pass through untouched and nothing is written.
    */
   g_object_class_install_property(
       gobject_class, PROP_COUNT,
-      g_param_spec_uint("count", "Count", "How many thumbnails to pick", 1, 100, DEFAULT_COUNT,
+      g_param_spec_uint("count", "Count", "How many thumbnails to pick (0: none)", 0, 100,
+                        DEFAULT_COUNT,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                  GST_PARAM_MUTABLE_READY)));
   /**

@@ -150,7 +150,7 @@ TEST_F(JobSpecTest, AFullSpecParsesEveryField) {
   EXPECT_EQ(audio.music->fade_out_s, 2);
   EXPECT_EQ(audio.music->ducking, (Ducking{true, 9, 0.1, 0.6}));
   EXPECT_EQ(audio.clip_audio, (ClipAudio{true, 0.3}));
-  EXPECT_EQ(audio.loudness, (Loudness{-16, -2}));
+  EXPECT_EQ(audio.loudness, (Loudness{-16, -2, true}));
 
   ASSERT_EQ(spec.overlays.size(), 3u);
   const Overlay &text = spec.overlays[0];
@@ -219,7 +219,7 @@ TEST_F(JobSpecTest, AMinimalSpecGetsTheDefaults) {
   EXPECT_EQ(spec.scenes[1].fit, Fit::kCover);
   EXPECT_EQ(spec.audio, Audio{});
   EXPECT_FALSE(spec.audio.clip_audio.enabled);
-  EXPECT_EQ(spec.audio.loudness, (Loudness{-14, -1}));
+  EXPECT_EQ(spec.audio.loudness, (Loudness{-14, -1, false}));
   EXPECT_TRUE(spec.overlays.empty());
   EXPECT_EQ(spec.output.directory, dir_.path() / "out");
   EXPECT_FALSE(spec.output.uri_prefix);

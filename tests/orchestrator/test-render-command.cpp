@@ -62,6 +62,12 @@ class RenderCommand : public ::testing::Test {
       "safe_zone": {"top": 40, "bottom": 120, "left": 0, "right": 40},
       "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
                  "aspect": {"equals": "9:16", "tolerance": 0.01}, "allow_black": false}}}})");
+    write_file(dir_->file("profiles/wide.json"), R"({
+      "name": "wide", "title": "Small 16:9 test canvas",
+      "canvas": {"width": 568, "height": 320, "fps": 30},
+      "safe_zone": {"top": 20, "bottom": 40, "left": 20, "right": 20},
+      "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
+                 "aspect": {"equals": "16:9", "tolerance": 0.01}, "allow_black": false}}}})");
     g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
 
     /* A clip with picture and sound, and a music bed and a voice. */
@@ -112,7 +118,8 @@ TempDir *RenderCommand::dir_ = nullptr;
 TEST_F(RenderCommand, RendersTheVideoItsReportAndThumbnails) {
   const ProgramResult result = reelforge({"render", job("basic"), "--progress=json"});
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("\"output\": \"basic.small\""), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("\"outputs\": [\"basic.small\"]"), std::string::npos)
+      << result.output;
   EXPECT_NE(result.output.find("basic.small: " + out("basic.small.mp4") + " (QC pass"),
             std::string::npos)
       << result.output;
@@ -156,6 +163,123 @@ TEST_F(RenderCommand, ThePlanRunsUnderGstLaunch) {
   EXPECT_TRUE(std::filesystem::exists(dir_->file("launched/planned.small.qc.json")));
 }
 
+/* A 9:16 and a 16:9 rendition come from one pass: one stitchbin decodes
+ * the sources once and fits every frame to both sizes. */
+TEST_F(RenderCommand, PlatformsRenderTogetherFromOneDecode) {
+  const std::string spec = job("both");
+  JsonNodePtr document = load_json_file(spec);
+  JsonArray *platforms = json_array_new();
+  json_array_add_string_element(platforms, "small");
+  json_array_add_string_element(platforms, "wide");
+  json_object_set_array_member(json_node_get_object(document.get()), "platforms", platforms);
+  write_file(spec, to_json_string(document.get(), true));
+
+  const ProgramResult plan = reelforge({"plan", spec});
+  ASSERT_EQ(plan.status, 0) << plan.output;
+  EXPECT_NE(plan.output.find("# 2 outputs in 1 pass"), std::string::npos) << plan.output;
+  const auto launch = plan.output.find("gst-launch-1.0");
+  EXPECT_EQ(plan.output.find("stitchbin", plan.output.find("stitchbin", launch) + 1),
+            std::string::npos)
+      << "one stitchbin: " << plan.output;
+  EXPECT_NE(plan.output.find("renditions=\"568x320\""), std::string::npos) << plan.output;
+
+  const ProgramResult render = reelforge({"render", spec, "--progress=json"});
+  ASSERT_EQ(render.status, 0) << render.output;
+  EXPECT_NE(render.output.find("\"outputs\": [\"both.small\", \"both.wide\"]"), std::string::npos)
+      << render.output;
+  const Probe tall = probe(out("both.small.mp4"), dir_->file("profiles"));
+  const Probe wide = probe(out("both.wide.mp4"), dir_->file("profiles"));
+  EXPECT_EQ(tall.width, 320);
+  EXPECT_EQ(tall.height, 568);
+  EXPECT_EQ(wide.width, 568);
+  EXPECT_EQ(wide.height, 320);
+  EXPECT_NEAR(tall.duration_s, 2.75, 0.05);
+  EXPECT_NEAR(wide.duration_s, tall.duration_s, 0.001);
+  EXPECT_TRUE(wide.audio);
+  for (const char *name : {"both.small.qc.json", "both.wide.qc.json", "both.small.thumb-1.jpg",
+                           "both.wide.thumb-1.jpg"})
+    EXPECT_TRUE(std::filesystem::exists(out(name))) << name;
+  EXPECT_NE(render.output.find("both.wide: " + out("both.wide.mp4") + " (QC pass"),
+            std::string::npos)
+      << render.output;
+}
+
+/* The MD5 of every video packet of a file, in order: equal lists mean
+ * the same encoded pictures. */
+std::vector<std::string> video_packet_hashes(const std::string &path) {
+  std::string output;
+  EXPECT_EQ(
+      run_command("ffmpeg -v error -i " + shell_quote(path) + " -map 0:v -c copy -f framemd5 -",
+                  &output, false),
+      0);
+  std::vector<std::string> hashes;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') hashes.push_back(line.substr(line.rfind(',') + 1));
+  return hashes;
+}
+
+/* Whole clips with the same codec parameters, cut together with nothing
+ * over them and their sound as it is: copied, not re-encoded. */
+TEST_F(RenderCommand, APureConcatenationIsStreamCopied) {
+  std::vector<std::string> clips;
+  for (const char *pattern : {"smpte", "snow", "smpte75"}) {
+    const std::string path = dir_->file(std::string("copy-") + pattern + ".mp4");
+    const PipelineRun run = run_pipeline(
+        std::string("videotestsrc num-buffers=45 pattern=") + pattern +
+        " ! video/x-raw,width=320,height=568,framerate=30/1 ! x264enc speed-preset=ultrafast "
+        "key-int-max=15 ! queue ! mux. audiotestsrc num-buffers=71 samplesperbuffer=960 "
+        "freq=440 volume=0.3 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! queue ! mux. "
+        "mp4mux name=mux ! filesink location=" +
+        path);
+    ASSERT_TRUE(run.reached_eos) << run.error;
+    clips.push_back(path);
+  }
+  const auto write_job = [&](const std::string &name, const std::string &transition) {
+    const std::string spec = dir_->file(name + ".json");
+    std::string scenes;
+    for (const auto &clip : clips)
+      scenes +=
+          std::string(scenes.empty() ? "" : ", ") + R"({"source": {"uri": ")" + clip + R"("}})";
+    write_file(spec, R"({"name": ")" + name + R"(", "platforms": ["small"], "scenes": [)" + scenes +
+                         R"(], "transition": {"type": ")" + transition +
+                         R"(", "duration": 0.5}, "audio": {"keep_clip_audio": {"volume": 1}},
+      "output": {"directory": "out", "thumbnails": 1, "video": {"preset": "ultrafast"}}})");
+    return spec;
+  };
+
+  const std::string spec = write_job("copied", "cut");
+  const ProgramResult plan = reelforge({"plan", spec});
+  ASSERT_EQ(plan.status, 0) << plan.output;
+  EXPECT_NE(plan.output.find("(stream copy"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.output.find("x264enc"), std::string::npos) << plan.output;
+  const ProgramResult render = reelforge({"render", spec, "--progress=none"});
+  ASSERT_EQ(render.status, 0) << render.output;
+
+  /* every encoded picture of the three clips, in order, untouched */
+  std::vector<std::string> expected;
+  for (const auto &clip : clips) {
+    const auto hashes = video_packet_hashes(clip);
+    expected.insert(expected.end(), hashes.begin(), hashes.end());
+  }
+  ASSERT_EQ(expected.size(), 135u);
+  EXPECT_EQ(video_packet_hashes(out("copied.small.mp4")), expected);
+  const Probe p = probe(out("copied.small.mp4"), dir_->file("profiles"));
+  EXPECT_NEAR(p.duration_s, 4.5, 0.1);
+  EXPECT_TRUE(p.audio);
+  /* QC and thumbnails come from decoding the copy */
+  JsonNodePtr report = load_json_file(out("copied.small.qc.json"));
+  EXPECT_STREQ(json_object_get_string_member(json_node_get_object(report.get()), "verdict"),
+               "pass");
+  EXPECT_TRUE(std::filesystem::exists(out("copied.small.thumb-1.jpg")));
+
+  /* a crossfade needs the pictures: decoded and encoded again */
+  const ProgramResult faded = reelforge({"plan", write_job("faded", "crossfade")});
+  ASSERT_EQ(faded.status, 0) << faded.output;
+  EXPECT_EQ(faded.output.find("(stream copy"), std::string::npos) << faded.output;
+  EXPECT_NE(faded.output.find("x264enc"), std::string::npos) << faded.output;
+}
+
 TEST_F(RenderCommand, VariationsGiveOneOutputEach) {
   const std::string spec = dir_->file("varied.json");
   write_file(spec, R"({"name": "varied", "platforms": ["small"],
@@ -165,7 +289,7 @@ TEST_F(RenderCommand, VariationsGiveOneOutputEach) {
     "output": {"directory": "out", "video": {"preset": "ultrafast"}}})");
   const ProgramResult plan = reelforge({"plan", spec});
   ASSERT_EQ(plan.status, 0) << plan.output;
-  EXPECT_NE(plan.output.find("# 3 outputs"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("# 3 outputs in 3 passes"), std::string::npos) << plan.output;
   const ProgramResult render = reelforge({"render", spec, "--progress=none"});
   /* a card and no audio: silence is only a warning on this profile */
   ASSERT_EQ(render.status, 0) << render.output;
@@ -249,7 +373,7 @@ TEST_F(RenderCommand, InterruptLeavesNoFileBehind) {
   FILE *progress = fdopen(stdout_fd, "r");
   char line[512];
   ASSERT_NE(fgets(line, sizeof line, progress), nullptr);
-  EXPECT_NE(std::string(line).find("\"output\": \"long.small\""), std::string::npos) << line;
+  EXPECT_NE(std::string(line).find("\"outputs\": [\"long.small\"]"), std::string::npos) << line;
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -406,6 +406,53 @@ TEST(CaptionOverlay, PopGrowsAndSlideUpRisesIntoPlace) {
   EXPECT_EQ(risen, changed_box(capture.info, capture.frames[59], &any));
 }
 
+TEST(CaptionOverlay, SlideDownDropsIntoPlace) {
+  Capture capture = run_overlay("RGBA", 30, [](GstElement *o) {
+    set_cues(o, R"([{"start":0,"end":1,"text":"Drop","animation":{"in":"slide-down",
+      "duration":0.5},"style":{"anchor":"center","box":{"color":"#FFFFFF"}}}])");
+  });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  ASSERT_EQ(capture.frames.size(), 30u);
+  bool any = false;
+  const Box dropping = changed_box(capture.info, capture.frames[3], &any);
+  const Box dropped = changed_box(capture.info, capture.frames[20], &any);
+  EXPECT_LT(dropping.y0, dropped.y0);
+  EXPECT_EQ(dropping.x0, dropped.x0);
+  EXPECT_EQ(dropped, changed_box(capture.info, capture.frames[29], &any));
+}
+
+/* Typewriter: the characters appear one after another where the whole
+ * text will stand, so the drawn area grows to the right from a fixed left
+ * edge; as "out" they go again from the last. */
+TEST(CaptionOverlay, TypewriterRevealsTheTextInPlace) {
+  Capture capture = run_overlay("RGBA", 60, [](GstElement *o) {
+    set_cues(o, R"([{"start":0,"end":2,"text":"WWWWWWWWWW","animation":{"in":"typewriter",
+      "out":"typewriter","duration":1},"style":{"anchor":"center","size":24}}])");
+  });
+  ASSERT_TRUE(capture.run.reached_eos) << capture.run.error;
+  ASSERT_EQ(capture.frames.size(), 60u);
+  EXPECT_TRUE(capture.frames[0].same_buffer) << "no character yet: untouched";
+  bool any = false;
+  const Box whole = changed_box(capture.info, capture.frames[30], &any);
+  ASSERT_TRUE(any);
+  const int whole_width = whole.x1 - whole.x0;
+  int last_width = 0;
+  for (int i = 2; i <= 30; i += 2) {
+    const Box box = changed_box(capture.info, capture.frames[i], &any);
+    ASSERT_TRUE(any) << "frame " << i;
+    EXPECT_EQ(box.x0, whole.x0) << "frame " << i << ": typed in place";
+    EXPECT_GE(box.x1 - box.x0, last_width) << "frame " << i;
+    last_width = box.x1 - box.x0;
+  }
+  /* half the time, half the characters (one W is a tenth) */
+  const Box half = changed_box(capture.info, capture.frames[15], &any);
+  EXPECT_NEAR(half.x1 - half.x0, whole_width / 2.0, whole_width / 10.0);
+  /* going out: from the end, as they came */
+  const Box going = changed_box(capture.info, capture.frames[45], &any);
+  EXPECT_EQ(going.x0, whole.x0);
+  EXPECT_NEAR(going.x1 - going.x0, whole_width / 2.0, whole_width / 10.0);
+}
+
 TEST(CaptionOverlay, UnknownProfileIsAnError) {
   Capture capture = run_overlay(
       "RGBA", 5, [](GstElement *o) { g_object_set(o, "profile", "no-such-platform", nullptr); });
@@ -471,8 +518,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCues{R"([{"start":0,"text":"a"}])", R"(cues/0: missing required member "end")"},
         BadCues{R"([{"start":0,"end":1,"text":"a","style":{"anchor":"middle"}}])",
                 R"(cues/0/style/anchor: "middle" is not an anchor)"},
-        BadCues{R"([{"start":0,"end":1,"text":"a","animation":{"in":"spin"}}])",
-                R"(cues/0/animation/in: "spin" is not one of none, fade, pop, slide-up)"},
+        BadCues{
+            R"([{"start":0,"end":1,"text":"a","animation":{"in":"spin"}}])",
+            R"(cues/0/animation/in: "spin" is not one of none, fade, pop, slide-up, slide-down, typewriter)"},
         BadCues{R"([{"start":0,"end":1,"text":"a b","words":[{"start":0,"end":1,"text":"c"}]}])",
                 R"(cues/0/words/0/text: "c" is not in the cue's text)"},
         BadCues{R"([{"start":0,"end":1,"text":"<b>a</i>","markup":true}])",

@@ -585,6 +585,97 @@ TEST(StitchBin, StopsWhileClipsAreDecoding) {
   }
 }
 
+/* Per frame of one video pad: its size, timestamp and the luma and V at
+ * the middle of the top eighth. */
+struct SizedFrame {
+  int width = 0, height = 0;
+  GstClockTime pts = 0;
+  int top_y = 0, top_v = 0;
+};
+
+void on_sized_video(GstElement *, GstBuffer *buffer, GstPad *pad, gpointer user_data) {
+  auto *frames = static_cast<std::vector<SizedFrame> *>(user_data);
+  CapsPtr caps(gst_pad_get_current_caps(pad));
+  GstVideoInfo info;
+  ASSERT_TRUE(gst_video_info_from_caps(&info, caps.get()));
+  GstVideoFrame frame;
+  ASSERT_TRUE(gst_video_frame_map(&frame, &info, buffer, GST_MAP_READ));
+  const int x = info.width / 2, y = info.height / 8;
+  const auto at = [&](int c, int cx, int cy) {
+    return static_cast<const guint8 *>(
+        GST_VIDEO_FRAME_COMP_DATA(&frame, c))[cy * GST_VIDEO_FRAME_COMP_STRIDE(&frame, c) + cx];
+  };
+  frames->push_back(
+      {info.width, info.height, GST_BUFFER_PTS(buffer), at(0, x, y), at(2, x / 2, y / 2)});
+  gst_video_frame_unmap(&frame);
+}
+
+/* One decode, two sizes: each pad gets every frame of the timeline at its
+ * own size, and each clip's fit is applied per size. */
+TEST(StitchBin, RenditionsGiveTheTimelineAtEachSize) {
+  TempDir dir;
+  const std::string wide = make_clip(dir, "wide", 30, 640, 360, 1, true, 0xc02020);
+  GError *raw_error = nullptr;
+  GstObjectPtr<GstElement> pipeline(adopt_floating(
+      gst_parse_launch("stitchbin name=s width=320 height=568 renditions=568x320 "
+                       "s.video ! fakesink name=tall signal-handoffs=true sync=false "
+                       "s.video_1 ! fakesink name=wide signal-handoffs=true sync=false "
+                       "s.audio ! fakesink sync=false",
+                       &raw_error)));
+  GErrorPtr error(raw_error);
+  ASSERT_FALSE(error) << error->message;
+  GstObjectPtr<GstElement> bin(gst_bin_get_by_name(GST_BIN(pipeline.get()), "s"));
+  g_object_set(bin.get(), "clips",
+               ("[{\"uri\": \"" + wide +
+                "\", \"duration\": 1, \"fit\": \"contain\", \"transition\": "
+                "{\"type\": \"crossfade\", \"duration\": 0.2}}, " +
+                card(0x2020c0, 0.5) + "]")
+                   .c_str(),
+               nullptr);
+  std::vector<SizedFrame> tall_frames, wide_frames;
+  GstObjectPtr<GstElement> tall(gst_bin_get_by_name(GST_BIN(pipeline.get()), "tall"));
+  GstObjectPtr<GstElement> wide_sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "wide"));
+  g_signal_connect(tall.get(), "handoff", G_CALLBACK(on_sized_video), &tall_frames);
+  g_signal_connect(wide_sink.get(), "handoff", G_CALLBACK(on_sized_video), &wide_frames);
+  const PipelineRun run = run_pipeline(pipeline.get(), 60 * GST_SECOND);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  ASSERT_TRUE(run.reached_eos) << run.error;
+
+  /* 30 + 15 frames minus a 6-frame crossfade, on both pads */
+  ASSERT_EQ(tall_frames.size(), 39u);
+  ASSERT_EQ(wide_frames.size(), 39u);
+  for (size_t n = 0; n < tall_frames.size(); ++n) {
+    EXPECT_EQ(tall_frames[n].pts, frame_time(n));
+    EXPECT_EQ(wide_frames[n].pts, frame_time(n));
+  }
+  EXPECT_EQ(tall_frames[0].width, 320);
+  EXPECT_EQ(tall_frames[0].height, 568);
+  EXPECT_EQ(wide_frames[0].width, 568);
+  EXPECT_EQ(wide_frames[0].height, 320);
+  /* contain letterboxes the 16:9 clip in 9:16 but fills 16:9 */
+  EXPECT_NEAR(tall_frames[10].top_y, 16, 3) << "a black bar at the top of the tall one";
+  EXPECT_GT(wide_frames[10].top_v, 160) << "the red clip at the top of the wide one";
+  /* the blue card, drawn at each size */
+  EXPECT_LT(tall_frames[35].top_v, 128);
+  EXPECT_LT(wide_frames[35].top_v, 128);
+  EXPECT_GT(tall_frames[35].top_y, 20);
+}
+
+TEST(StitchBin, BadRenditionsAreAnError) {
+  GError *raw_error = nullptr;
+  GstObjectPtr<GstElement> pipeline(adopt_floating(gst_parse_launch(
+      "stitchbin name=s renditions=wide s.video ! fakesink s.audio ! fakesink", &raw_error)));
+  GErrorPtr error(raw_error);
+  ASSERT_FALSE(error) << error->message;
+  GstObjectPtr<GstElement> bin(gst_bin_get_by_name(GST_BIN(pipeline.get()), "s"));
+  g_object_set(bin.get(), "clips", ("[" + card(0x2020c0, 0.5) + "]").c_str(), nullptr);
+  const PipelineRun run = run_pipeline(pipeline.get(), 10 * GST_SECOND);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_FALSE(run.reached_eos);
+  EXPECT_NE(run.error.find("renditions \"wide\""), std::string::npos) << run.error;
+  EXPECT_NE(run.error.find("WIDTHxHEIGHT"), std::string::npos) << run.error;
+}
+
 std::string first_error(const std::string &clips) {
   const Output out = stitch(clips);
   EXPECT_FALSE(out.run.reached_eos);
