@@ -9,6 +9,7 @@
 #include "gst-ptr.h"
 
 #include "file-qc.h"
+#include "generate-plan.h"
 #include "job-spec.h"
 #include "json-file.h"
 #include "pipeline-runner.h"
@@ -276,9 +277,11 @@ int job_command(const std::vector<std::string> &args, bool render) {
   }
 
   std::vector<plan::RenderPlan> plans;
+  std::string generation_cost;
   try {
     const spec::Job job = spec::parse_job_spec(parsed.spec);
     plans = plan::plan_job(job, parsed.out_dir);
+    generation_cost = plan::describe_estimate(plan::estimate_generation(job));
   } catch (const spec::SpecError &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return kExitBadInput;
@@ -290,8 +293,8 @@ int job_command(const std::vector<std::string> &args, bool render) {
   if (!render) {
     size_t outputs = 0;
     for (const auto &plan : plans) outputs += plan.outputs.size();
-    std::printf("# %zu output%s in %zu pass%s\n", outputs, outputs == 1 ? "" : "s", plans.size(),
-                plans.size() == 1 ? "" : "es");
+    std::printf("# %zu output%s in %zu pass%s\n%s", outputs, outputs == 1 ? "" : "s", plans.size(),
+                plans.size() == 1 ? "" : "es", generation_cost.c_str());
     for (const auto &plan : plans) {
       std::printf("\n# %s%s:", plan.name.c_str(),
                   plan.stream_copy ? " (stream copy: nothing is re-encoded)" : "");

@@ -11,12 +11,14 @@
  * say which variants have them.
  */
 #include "job-spec.h"
+#include "generate-source.h"
 
 #include "json-file.h"
 #include "platform-profile.h"
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <string_view>
@@ -347,8 +349,8 @@ class SpecReader {
     const std::string source_pointer = child(pointer, "source");
     JsonObject *source = object_member(object, "source");
     if (source != nullptr)
-      check_exactly_one(source, {"uri", "image", "card"}, source_pointer,
-                        "a scene shows a video clip (uri), an image or a card");
+      check_exactly_one(source, {"uri", "image", "card", "generate"}, source_pointer,
+                        "a scene shows a video clip (uri), an image, a card or a generated clip");
     std::string still_kind;
     if (member_node(source, "card") != nullptr) {
       JsonObject *card_object = object_member(source, "card");
@@ -375,6 +377,8 @@ class SpecReader {
       image.motion = enum_member(source, "motion", kMotions, Motion::kNone);
       scene.source = std::move(image);
       still_kind = "an image";
+    } else if (JsonObject *generate = object_member(source, "generate")) {
+      scene.source = read_generate(generate, child(source_pointer, "generate"), &scene);
     } else {
       ClipSource clip;
       clip.media = media(source, "uri", source_pointer).value_or(MediaRef{});
@@ -409,6 +413,56 @@ class SpecReader {
       scene.trim = trim;
     }
     return scene;
+  }
+
+  /* A generated clip (generate-source.h) plays as a genvideo:// clip; its
+   * length is the scene's duration or the generate duration, whichever is
+   * given (the scene gets both). */
+  ClipSource read_generate(JsonObject *object, const std::string &pointer, Scene *scene) {
+    GenerateSpec generate;
+    generate.category = string_member(object, "category").value_or("");
+    generate.prompt = string_member(object, "prompt").value_or("");
+    generate.negative_prompt = string_member(object, "negative_prompt").value_or("");
+    generate.aspect_ratio = string_member(object, "aspect_ratio").value_or("9:16");
+    generate.resolution = string_member(object, "resolution").value_or("");
+    generate.seed = static_cast<std::int64_t>(number_member(object, "seed").value_or(-1));
+    for (const char *name : {"image", "last_image"}) {
+      if (member_node(object, name) == nullptr) continue;
+      const auto ref = media(object, name, pointer);
+      const std::string value =
+          ref ? (ref->local_path ? ref->local_path->string() : ref->uri) : std::string();
+      (std::string_view(name) == "image" ? generate.image : generate.last_image) = value;
+    }
+    const std::vector<JsonNode *> providers = elements(array_member(object, "providers"));
+    for (JsonNode *node : providers) {
+      if (!JSON_NODE_HOLDS_OBJECT(node)) continue;
+      JsonObject *p = json_node_get_object(node);
+      GenerateProvider provider{string_member(p, "provider").value_or(""),
+                                string_member(p, "model").value_or(""),
+                                string_member(p, "endpoint").value_or(""), ""};
+      if (JsonObject *extra = object_member(p, "extra")) {
+        JsonNodePtr extra_node(json_node_new(JSON_NODE_OBJECT));
+        json_node_set_object(extra_node.get(), extra);
+        provider.extra = to_json_string(extra_node.get(), false);
+      }
+      generate.providers.push_back(provider);
+    }
+    const auto duration = number_member(object, "duration");
+    if (duration && scene->duration_s && std::abs(*duration - *scene->duration_s) > 1e-9)
+      error(child(pointer, "duration"),
+            "differs from the scene's duration; give one of them, or the same value");
+    generate.duration_s = duration.value_or(scene->duration_s.value_or(0));
+    if (generate.duration_s <= 0)
+      error(child(pointer, "duration"),
+            "missing: a generated clip needs a length; give the scene a \"duration\" in seconds");
+    scene->duration_s = generate.duration_s;
+    ClipSource clip;
+    try {
+      clip.media.uri = generate_uri(generate);
+    } catch (const std::invalid_argument &e) {
+      error(pointer, e.what());
+    }
+    return clip;
   }
 
   /* A transition overlaps the two scenes it joins, so it must fit in each,

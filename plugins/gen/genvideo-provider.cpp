@@ -157,6 +157,9 @@ class HttpProvider : public Provider {
       default:
         break;
     }
+    if (detail.find("API key") != std::string::npos || detail.find("api key") != std::string::npos)
+      throw GenError(ErrorClass::kFatal,
+                     prefix + detail + " (check " + api_key_variable(name()) + " or api-key)");
     if (mentions_safety(detail)) throw GenError(ErrorClass::kRefused, prefix + detail);
     throw GenError(response.status >= 500 || response.status == 429 ? ErrorClass::kTransient
                                                                     : ErrorClass::kFatal,

@@ -268,15 +268,18 @@ GenRequest parse_genvideo_uri(const std::string &uri, UriOptions *options) {
       else if (name == "extra")
         request.extra = value;
       else if (name == "cache_dir" || name == "timeout" || name == "max_concurrent" ||
-               name == "resume_id" || name == "endpoint" || name == "stagger") {
+               name == "resume_id" || name == "endpoint" || name == "stagger" ||
+               name == "poll_interval" || name == "fallback") {
         std::string setting = name;
         std::replace(setting.begin(), setting.end(), '_', '-');
         if (options) options->settings[setting] = value;
       } else {
-        throw std::invalid_argument("query: unknown parameter \"" + name +
-                                    "\" (known: prompt, negative_prompt, image, last_image, "
-                                    "duration, aspect_ratio, resolution, seed, extra, cache_dir, "
-                                    "timeout, max_concurrent, resume_id, endpoint, stagger)");
+        throw std::invalid_argument(
+            "query: unknown parameter \"" + name +
+            "\" (known: prompt, negative_prompt, image, last_image, "
+            "duration, aspect_ratio, resolution, seed, extra, cache_dir, "
+            "timeout, max_concurrent, resume_id, endpoint, stagger, poll_interval, "
+            "fallback)");
       }
     }
   }

@@ -480,7 +480,7 @@ TEST_F(JobSpecTest, ASourceAndAnOverlayShowExactlyOneThing) {
       (std::vector<SchemaError>{
           {"/scenes/0/source",
            "has \"uri\" and \"image\"; keep only one: a scene shows a "
-           "video clip (uri), an image or a card"},
+           "video clip (uri), an image, a card or a generated clip"},
           {"/scenes/0/source/image",
            "no file at \"media/gone.png\" (looked for " +
                (dir_.path() / "media/gone.png").string() +
@@ -489,8 +489,8 @@ TEST_F(JobSpecTest, ASourceAndAnOverlayShowExactlyOneThing) {
            "missing: a scene showing an image has no length of its "
            "own; give it a \"duration\" in seconds"},
           {"/scenes/1/source",
-           "needs one of \"uri\", \"image\" or \"card\": a scene shows "
-           "a video clip (uri), an image or a card"},
+           "needs one of \"uri\", \"image\", \"card\" or \"generate\": a scene shows "
+           "a video clip (uri), an image, a card or a generated clip"},
           {"/scenes/2/source", "property \"motion\" requires property \"image\""},
           {"/scenes/2/source/uri",
            "\"http://example.com/a.mp4\" is not a media location; use a path relative to "
