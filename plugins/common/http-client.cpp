@@ -345,7 +345,11 @@ Response HttpClient::send_once(const Request &request) {
       throw HttpError(
           describe(request) + " timed out after " + std::to_string(request.timeout.count()) + " ms",
           0, true);
-    throw HttpError(describe(request) + " failed: " + error->message, 0, true);
+    const bool unsent = error->domain == G_RESOLVER_ERROR ||
+                        g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+                        g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+                        g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+    throw HttpError(describe(request) + " failed: " + error->message, 0, true, {}, unsent);
   }
   Response response;
   response.status = soup_message_get_status(msg.get());
@@ -385,6 +389,10 @@ Response HttpClient::send(const Request &request, const RetryPolicy &policy) {
       }
     } catch (const HttpError &e) {
       if (!e.transient() || e.status() != 0) throw;
+      if (!request.repeatable && !e.unsent())
+        throw HttpError(
+            std::string(e.what()) + "; not sent again, since the server may have acted on it", 0,
+            false, {}, false, true);
       last_failure = e.what();
       last_status = 0;
       last_body.clear();

@@ -61,6 +61,12 @@ struct Request {
   /* Deadline of one attempt, from sending to the last byte of the response
    * (for download(): the longest time without receiving a byte). */
   std::chrono::milliseconds timeout{30000};
+  /* False for a request the server must not act on twice (a submission
+   * that starts a paid job): send() then does not repeat an attempt that
+   * went unanswered (timed out, connection lost), since the server may have
+   * acted on it, and throws HttpError with outcome_unknown() instead. An
+   * attempt refused before it reached the server is still repeated. */
+  bool repeatable = true;
 };
 
 struct Response {
@@ -96,13 +102,21 @@ class Cancelled : public std::runtime_error {
  * none was received. */
 class HttpError : public std::runtime_error {
  public:
-  HttpError(const std::string &message, guint status, bool transient, std::string body = {})
+  HttpError(const std::string &message, guint status, bool transient, std::string body = {},
+            bool unsent = false, bool outcome_unknown = false)
       : std::runtime_error(message),
         status_(status),
         transient_(transient),
-        body_(std::move(body)) {}
+        body_(std::move(body)),
+        unsent_(unsent),
+        outcome_unknown_(outcome_unknown) {}
   guint status() const { return status_; }
   bool transient() const { return transient_; }
+  /* The request never reached the server (refused, name not resolved). */
+  bool unsent() const { return unsent_; }
+  /* A request that is not repeatable went unanswered: the server may or
+   * may not have acted on it. */
+  bool outcome_unknown() const { return outcome_unknown_; }
   /* The last response's body when send() gave up on transient statuses
    * (a provider's error JSON, for its message); empty otherwise. */
   const std::string &body() const { return body_; }
@@ -111,6 +125,8 @@ class HttpError : public std::runtime_error {
   guint status_;
   bool transient_;
   std::string body_;
+  bool unsent_;
+  bool outcome_unknown_;
 };
 
 /* What download() did. */

@@ -119,12 +119,15 @@ class HttpProvider : public Provider {
   JsonNodePtr call(const std::string &method, const std::string &url, const std::string &body,
                    const char *what, guint *status_out = nullptr) {
     http::Request request{.method = method, .url = url, .body = body, .timeout = config_.timeout};
+    request.repeatable = method != "POST"; /* every POST here starts a paid job */
     authorise(request);
     http::Response response;
     try {
       response = client_.send(request, config_.retry);
     } catch (const http::HttpError &e) {
-      throw GenError(e.transient() ? ErrorClass::kTransient : ErrorClass::kFatal,
+      throw GenError(e.outcome_unknown() ? ErrorClass::kUnknown
+                     : e.transient()     ? ErrorClass::kTransient
+                                         : ErrorClass::kFatal,
                      std::string(name()) + ": " + what + ": " + e.what());
     }
     if (status_out) *status_out = response.status;
@@ -259,13 +262,16 @@ class ReplicateProvider : public HttpProvider {
   JsonNodePtr call_with(http::Request request, const http::Headers &extra_headers, const char *what,
                         guint *status_out) {
     /* As call(), with extra headers. */
+    request.repeatable = request.method != "POST";
     authorise(request);
     for (const auto &h : extra_headers) request.headers.push_back(h);
     http::Response response;
     try {
       response = client_.send(request, config_.retry);
     } catch (const http::HttpError &e) {
-      throw GenError(e.transient() ? ErrorClass::kTransient : ErrorClass::kFatal,
+      throw GenError(e.outcome_unknown() ? ErrorClass::kUnknown
+                     : e.transient()     ? ErrorClass::kTransient
+                                         : ErrorClass::kFatal,
                      std::string(name()) + ": " + what + ": " + e.what());
     }
     *status_out = response.status;
@@ -702,6 +708,8 @@ const char *error_class_name(ErrorClass error_class) {
       return "refused";
     case ErrorClass::kFatal:
       return "fatal";
+    case ErrorClass::kUnknown:
+      return "unknown-outcome";
   }
   return "fatal";
 }

@@ -27,7 +27,11 @@
 
 namespace reelforge::gen {
 
-enum class ErrorClass { kTransient, kRefused, kFatal };
+/* transient: retried; refused: the provider's safety verdict, the next
+ * provider of a fallback chain is tried; fatal: not retried; unknown: a
+ * submission went unanswered, so a job may exist and be billed: neither
+ * retried nor followed by a fallback, since that could pay twice. */
+enum class ErrorClass { kTransient, kRefused, kFatal, kUnknown };
 const char *error_class_name(ErrorClass error_class);
 
 class GenError : public std::runtime_error {

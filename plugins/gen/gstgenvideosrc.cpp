@@ -664,6 +664,11 @@ void ensure_generated(GstGenVideoSrc *self, State &state) {
                 generation.cost(), false);
       return;
     } catch (const GenError &e) {
+      if (e.error_class() == ErrorClass::kUnknown)
+        throw GenError(ErrorClass::kUnknown,
+                       failures + (failures.empty() ? "" : "; then ") + e.what() +
+                           ": a job may exist at " + request.provider +
+                           "; check its dashboard before generating again (no fallback was tried)");
       last_class = e.error_class();
       last_provider = request.provider;
       failures += std::string(failures.empty() ? "" : "; then ") + e.what() + " [" +

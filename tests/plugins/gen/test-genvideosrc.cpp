@@ -59,14 +59,15 @@ const std::string &clip_bytes(double seconds = 2, int width = 320, int height = 
 
 /* How a stand-in provider behaves for the next jobs. */
 struct Script {
-  int polls_before_done = 2; /* status requests answered "not yet" */
-  int submit_429 = 0;        /* first submissions answered 429 Retry-After: 1 */
-  int poll_500 = 0;          /* first polls answered 500 */
-  bool refuse = false;       /* the job fails with the provider's safety error */
-  bool cut_download = false; /* the first download drops half-way */
-  bool expired = false;      /* the output URL answers 404 */
-  bool malformed = false;    /* the submission reply is not JSON */
-  bool throttled = false;    /* waiting states before running (THROTTLED, IN_QUEUE) */
+  int polls_before_done = 2;  /* status requests answered "not yet" */
+  int submit_429 = 0;         /* first submissions answered 429 Retry-After: 1 */
+  int poll_500 = 0;           /* first polls answered 500 */
+  bool refuse = false;        /* the job fails with the provider's safety error */
+  bool cut_download = false;  /* the first download drops half-way */
+  bool expired = false;       /* the output URL answers 404 */
+  bool malformed = false;     /* the submission reply is not JSON */
+  bool throttled = false;     /* waiting states before running (THROTTLED, IN_QUEUE) */
+  bool submit_stalls = false; /* the first submission creates a job but answers too late */
   double clip_seconds = 2;
 };
 
@@ -136,6 +137,12 @@ class FakeProvider {
     if (script_.malformed) {
       ++submissions_;
       return Reply::json(201, R"({"id": "job-x", "status": )");
+    }
+    if (script_.submit_stalls && submit_attempts_ == 1) {
+      ++submissions_;
+      Reply late = Reply::json(201, R"({"id": "job-late"})");
+      late.delay = std::chrono::milliseconds(3000);
+      return late;
     }
     return std::nullopt;
   }
@@ -530,6 +537,34 @@ TEST(GenVideoSrc, SafetyRefusalIsNotRetriedAndFallsBackToTheNextProvider) {
   EXPECT_EQ(run.messages("genvideosrc-submitting").size(), 2u);
   EXPECT_EQ(reelforge::test::get_string(last_message(run, "genvideosrc-done"), "provider"),
             "replicate");
+}
+
+/* A submission that got no answer may have started a paid job: it is not
+ * sent again, and no fallback provider is tried (either could pay twice). */
+TEST(GenVideoSrc, AnUnansweredSubmissionIsNeverSentAgain) {
+  Script stalling;
+  stalling.submit_stalls = true;
+  FakeProvider runway("runway", stalling);
+  FakeProvider replicate("replicate");
+  TempDir cache;
+  g_setenv("REPLICATE_API_TOKEN", kKey, TRUE);
+  const std::string fallback =
+      R"([{"provider":"replicate","model":"google/veo-3-fast","endpoint":")" +
+      replicate.endpoint() + R"("}])";
+  GError *error = nullptr;
+  auto pipeline = reelforge::adopt_floating(gst_parse_launch(
+      (source_for(runway, cache, "name=gen timeout=1") + " ! fakesink").c_str(), &error));
+  ASSERT_EQ(error, nullptr);
+  reelforge::GstObjectPtr<GstElement> gen(gst_bin_get_by_name(GST_BIN(pipeline.get()), "gen"));
+  g_object_set(gen.get(), "fallback", fallback.c_str(), nullptr);
+  auto run = reelforge::test::run_pipeline(pipeline.get());
+  g_unsetenv("REPLICATE_API_TOKEN");
+  EXPECT_FALSE(run.reached_eos);
+  EXPECT_NE(run.error.find("not sent again"), std::string::npos) << run.error;
+  EXPECT_NE(run.error.find("a job may exist at runway"), std::string::npos) << run.error;
+  EXPECT_EQ(runway.submissions(), 1);
+  EXPECT_EQ(runway.server().count("POST", "/"), 1u) << "the submission was sent again";
+  EXPECT_EQ(replicate.submissions(), 0) << "a fallback after an unknown outcome may pay twice";
 }
 
 TEST(GenVideoSrc, GenvideoUriFallbackReachesTheLocalProviderWhenAKeyIsMissing) {
