@@ -117,10 +117,12 @@ class HttpProvider : public Provider {
 
   /* Sends and parses a JSON reply; any failure becomes a GenError. */
   JsonNodePtr call(const std::string &method, const std::string &url, const std::string &body,
-                   const char *what, guint *status_out = nullptr) {
+                   const char *what, guint *status_out = nullptr,
+                   const http::Headers &extra_headers = {}) {
     http::Request request{.method = method, .url = url, .body = body, .timeout = config_.timeout};
     request.repeatable = method != "POST"; /* every POST here starts a paid job */
     authorise(request);
+    for (const auto &header : extra_headers) request.headers.push_back(header);
     http::Response response;
     try {
       response = client_.send(request, config_.retry);
@@ -231,12 +233,12 @@ class ReplicateProvider : public HttpProvider {
 
     /* A short "Prefer: wait" (the API allows up to 60 s) finishes fast
      * models in one request; the rest is polled. */
-    http::Request post{.method = "POST",
-                       .url = endpoint_ + "/v1/models/" + request.model + "/predictions",
-                       .body = to_json_string(body.get(), false),
-                       .timeout = config_.timeout};
     guint status = 0;
-    auto reply = call_with(post, {{"Prefer", "wait=5"}}, "create prediction", &status);
+    auto reply = call("POST", endpoint_ + "/v1/models/" + request.model + "/predictions",
+                      to_json_string(body.get(), false), "create prediction", &status,
+                      {{"Prefer", "wait=5"}});
+    if (!JSON_NODE_HOLDS_OBJECT(reply.get()))
+      throw GenError(ErrorClass::kFatal, "replicate: the prediction is not a JSON object");
     Submission submission;
     JsonObject *prediction = json_node_get_object(reply.get());
     submission.job_id = member_string(prediction, "id");
@@ -259,36 +261,6 @@ class ReplicateProvider : public HttpProvider {
   }
 
  private:
-  JsonNodePtr call_with(http::Request request, const http::Headers &extra_headers, const char *what,
-                        guint *status_out) {
-    /* As call(), with extra headers. */
-    request.repeatable = request.method != "POST";
-    authorise(request);
-    for (const auto &h : extra_headers) request.headers.push_back(h);
-    http::Response response;
-    try {
-      response = client_.send(request, config_.retry);
-    } catch (const http::HttpError &e) {
-      throw GenError(e.outcome_unknown() ? ErrorClass::kUnknown
-                     : e.transient()     ? ErrorClass::kTransient
-                                         : ErrorClass::kFatal,
-                     std::string(name()) + ": " + what + ": " + e.what());
-    }
-    *status_out = response.status;
-    if (!response.ok())
-      throw_for_status(response, what, request.method + " " + http::redact_url(request.url));
-    JsonNodePtr node;
-    try {
-      node = parse_json(response.body, "replicate reply");
-    } catch (const std::exception &e) {
-      throw GenError(ErrorClass::kFatal, std::string("replicate: malformed JSON in the reply to ") +
-                                             what + ": " + e.what());
-    }
-    if (!JSON_NODE_HOLDS_OBJECT(node.get()))
-      throw GenError(ErrorClass::kFatal, "replicate: the prediction is not a JSON object");
-    return node;
-  }
-
   JobStatus status_of(JsonObject *prediction) const {
     JobStatus status;
     status.status = member_string(prediction, "status");
