@@ -1369,7 +1369,7 @@ void start(GstStitchBin *self) {
   for (std::size_t r = 0; r < format.videos.size(); ++r) {
     CapsPtr video_caps(gst_video_info_to_caps(&format.videos[r]));
     g_object_set(priv->video_srcs.at(r), "caps", video_caps.get(), "duration", duration,
-                 "max-bytes", static_cast<guint64>(GST_VIDEO_INFO_SIZE(&format.videos[r])) * 4,
+                 "max-bytes", static_cast<guint64>(GST_VIDEO_INFO_SIZE(&format.videos[r])) * 2,
                  nullptr);
   }
   CapsPtr audio_caps(gst_audio_info_to_caps(&format.audio));
