@@ -18,6 +18,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -449,27 +450,31 @@ TEST_F(DaemonTest, ThreeDaemonsShareTheWorkAndRescueAKilledOne) {
     ASSERT_GT(submit((i % 2 ? a : c).url(), "{\"spec\": " + spec({"J" + std::to_string(i)}) + "}"),
               0);
   const std::string b_owner = ":" + std::to_string(b.pid()) + ":%";
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return db_->query(
-                      "SELECT count(*) FROM steps WHERE status = 'running' AND lease_owner"
-                      " LIKE '%' || $1",
-                      b_owner)
-                   .int64(0, 0) > 0;
-      },
-      30s))
-      << "daemon b never ran a step";
-  const auto held = db_->query(
-      "SELECT id FROM steps WHERE status = 'running' AND lease_owner"
-      " LIKE '%' || $1",
-      b_owner);
+  const auto b_running = [&] {
+    return db_->query(
+        "SELECT id FROM steps WHERE status = 'running' AND lease_owner LIKE '%' || $1", b_owner);
+  };
+  /* b is frozen while its running steps are read, so the step it holds
+   * cannot finish between the query and the kill; if it had just finished
+   * one, it runs on and is caught at the next. */
+  std::optional<std::int64_t> step;
+  for (int tries = 0; tries < 20 && !step; ++tries) {
+    ASSERT_TRUE(wait_until([&] { return b_running().rows() > 0; }, 30s))
+        << "daemon b never ran a step";
+    ::kill(b.pid(), SIGSTOP);
+    const auto held = b_running();
+    if (held.rows() > 0)
+      step = held.int64(0, 0);
+    else
+      ::kill(b.pid(), SIGCONT);
+  }
+  ASSERT_TRUE(step) << "daemon b was never caught holding a step";
   b.kill_hard();
   const auto killed_at = std::chrono::steady_clock::now();
-  const std::int64_t step = held.int64(0, 0);
   ASSERT_TRUE(wait_until(
       [&] {
         return db_->query("SELECT count(*) FROM events WHERE step_id = $1 AND kind = 'rescue'",
-                          step)
+                          *step)
                    .int64(0, 0) > 0;
       },
       45s))
