@@ -955,31 +955,18 @@ static GstURIType gst_s3_sink_uri_get_type(GType) {
 }
 
 static const gchar *const *gst_s3_sink_uri_get_protocols(GType) {
-  static const gchar *protocols[] = {"s3", nullptr};
-  return protocols;
+  return reelforge::s3::uri_protocols();
 }
 
 static gchar *gst_s3_sink_uri_get_uri(GstURIHandler *handler) {
   auto *self = GST_S3_SINK(handler);
-  GST_OBJECT_LOCK(self);
-  const std::string uri = self->priv->settings.connection.uri();
-  GST_OBJECT_UNLOCK(self);
-  return uri.empty() ? nullptr : g_strdup(uri.c_str());
+  return reelforge::s3::get_uri_locked(GST_OBJECT(self), self->priv->settings.connection);
 }
 
 static gboolean gst_s3_sink_uri_set_uri(GstURIHandler *handler, const gchar *uri, GError **error) {
   auto *self = GST_S3_SINK(handler);
-  std::string problem;
-  GST_OBJECT_LOCK(self);
-  try {
-    set_uri(self->priv->settings.connection, uri ? uri : "");
-  } catch (const std::exception &e) {
-    problem = e.what();
-  }
-  GST_OBJECT_UNLOCK(self);
-  if (problem.empty()) return TRUE;
-  g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", problem.c_str());
-  return FALSE;
+  return reelforge::s3::set_uri_locked(GST_OBJECT(self), self->priv->settings.connection, uri,
+                                       error);
 }
 
 static void gst_s3_sink_uri_handler_init(gpointer iface, gpointer) {

@@ -215,4 +215,31 @@ bool get_connection_property(const ConnectionSettings &s, guint id, GValue *valu
   }
 }
 
+const gchar *const *uri_protocols() {
+  static const gchar *protocols[] = {"s3", nullptr};
+  return protocols;
+}
+
+gchar *get_uri_locked(GstObject *element, const ConnectionSettings &settings) {
+  GST_OBJECT_LOCK(element);
+  const std::string uri = settings.uri();
+  GST_OBJECT_UNLOCK(element);
+  return uri.empty() ? nullptr : g_strdup(uri.c_str());
+}
+
+gboolean set_uri_locked(GstObject *element, ConnectionSettings &settings, const gchar *uri,
+                        GError **error) {
+  std::string problem;
+  GST_OBJECT_LOCK(element);
+  try {
+    set_uri(settings, uri ? uri : "");
+  } catch (const std::exception &e) {
+    problem = e.what();
+  }
+  GST_OBJECT_UNLOCK(element);
+  if (problem.empty()) return TRUE;
+  g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s", problem.c_str());
+  return FALSE;
+}
+
 }  // namespace reelforge::s3

@@ -11,6 +11,7 @@
 #include "s3-client.h"
 
 #include <glib-object.h>
+#include <gst/gst.h>
 
 #include <string>
 
@@ -78,5 +79,13 @@ std::string describe_settings_error(const ConnectionSettings &settings, const st
 void set_uri(ConnectionSettings &settings, const std::string &uri);
 bool set_connection_property(ConnectionSettings &settings, guint id, const GValue *value);
 bool get_connection_property(const ConnectionSettings &settings, guint id, GValue *value);
+
+/* The GstURIHandler side of s3sink and s3src, for settings guarded by
+ * element's object lock: get_uri (nullptr when unset) and set_uri (a
+ * GST_URI_ERROR_BAD_URI naming what is wrong with a malformed uri). */
+const gchar *const *uri_protocols();
+gchar *get_uri_locked(GstObject *element, const ConnectionSettings &settings);
+gboolean set_uri_locked(GstObject *element, ConnectionSettings &settings, const gchar *uri,
+                        GError **error);
 
 }  // namespace reelforge::s3
