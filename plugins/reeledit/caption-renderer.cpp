@@ -287,8 +287,7 @@ void draw_text_path(cairo_t *cr, PangoLayout *layout, double x, double y) {
 void clip_to_revealed(cairo_t *cr, PangoLayout *layout, double ox, double oy, double reveal,
                       const Margins &margins) {
   const char *text = pango_layout_get_text(layout);
-  const glong chars = g_utf8_strlen(text, -1);
-  const auto shown = static_cast<glong>(std::floor(reveal * chars + 0.5));
+  const glong shown = shown_characters(g_utf8_strlen(text, -1), reveal);
   const int end = static_cast<int>(g_utf8_offset_to_pointer(text, shown) - text);
   PangoLayoutIter *iter = pango_layout_get_iter(layout);
   do {
@@ -309,6 +308,20 @@ void clip_to_revealed(cairo_t *cr, PangoLayout *layout, double ox, double oy, do
   } while (pango_layout_iter_next_line(iter));
   pango_layout_iter_free(iter);
   cairo_clip(cr);
+}
+
+long text_characters(const Cue &cue) {
+  if (!cue.markup) return g_utf8_strlen(cue.text.c_str(), -1);
+  gchar *plain = nullptr;
+  if (!pango_parse_markup(cue.text.c_str(), -1, 0, nullptr, &plain, nullptr, nullptr))
+    return g_utf8_strlen(cue.text.c_str(), -1);
+  const long characters = g_utf8_strlen(plain, -1);
+  g_free(plain);
+  return characters;
+}
+
+long shown_characters(long characters, double reveal) {
+  return static_cast<long>(std::floor(std::clamp(reveal, 0.0, 1.0) * characters + 0.5));
 }
 
 Sprite render_text(const Cue &cue, const Rect &area, int highlight_word, double reveal) {

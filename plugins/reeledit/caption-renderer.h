@@ -47,6 +47,13 @@ using SurfacePtr = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
  * text. Throws CueError naming cue.pointer when it cannot fit. */
 Sprite render_text(const Cue &cue, const Rect &area, int highlight_word, double reveal = 1);
 
+/* How many characters a text cue shows (its markup stripped), so a
+ * typewriter sprite is drawn again only when one more appears. */
+long text_characters(const Cue &cue);
+
+/* The characters of a cue of text_characters() shown at reveal (0..1). */
+long shown_characters(long characters, double reveal);
+
 /* Reads the PNG file of an image cue; throws CueError naming the cue. */
 SurfacePtr load_png(const Cue &cue);
 

@@ -197,7 +197,8 @@ struct Settings {
 struct CachedItem {
   bool drawn = false;
   int word = -1;
-  double reveal = 1;
+  long characters = -1; /* of a text cue, counted when first drawn */
+  long shown = -1;      /* characters drawn (typewriter) */
   Sprite sprite;
   AnimationState state;
   RectanglePtr rectangle;
@@ -384,11 +385,13 @@ RectanglePtr rectangle_for(GstCaptionOverlayPrivate &p, CachedItem &item, const 
   const int word =
       timed_cue && p.active.word_highlight && !cue.words.empty() ? word_at(cue, t) : -1;
   const AnimationState state = timed_cue ? animation_at(cue, t) : AnimationState{};
-  if (!item.drawn || item.word != word || item.reveal != state.reveal) {
+  if (!cue.is_image && item.characters < 0) item.characters = text_characters(cue);
+  const long shown = cue.is_image ? -1 : shown_characters(item.characters, state.reveal);
+  if (!item.drawn || item.word != word || item.shown != shown) {
     item.sprite =
         cue.is_image ? render_image(cue, image, area) : render_text(cue, area, word, state.reveal);
     item.word = word;
-    item.reveal = state.reveal;
+    item.shown = shown;
     item.drawn = true;
     item.rectangle.reset();
   }
