@@ -7,6 +7,10 @@
  */
 #include "step-queue.h"
 
+#include <glib.h>
+
+#include <algorithm>
+
 #include <utility>
 
 namespace reelforge::sched {
@@ -19,8 +23,19 @@ using store::Transaction;
 
 namespace {
 
+/* SQLSTATE of FOR UPDATE NOWAIT finding the row locked. */
+constexpr const char *kLockNotAvailable = "55P03";
+
 std::string millis(std::chrono::milliseconds ms) {
   return std::to_string(ms.count());
+}
+
+/* Micro-units as an amount with two decimals, e.g. "1.25" (no currency:
+ * jobs carry their own). */
+std::string money_text(std::int64_t micros) {
+  char text[32];
+  g_snprintf(text, sizeof text, "%.2f", static_cast<double>(micros) / 1e6);
+  return text;
 }
 
 /* Locks the job row; returns its status, or nothing when there is none. */
@@ -294,36 +309,93 @@ std::vector<std::int64_t> StepQueue::add_steps(std::int64_t job_id,
   return ids;
 }
 
-std::optional<std::int64_t> StepQueue::record_intent(const ClaimedStep &step,
-                                                     const std::string &provider,
-                                                     const std::string &idempotency_key,
-                                                     std::int64_t reserve_micros,
-                                                     const std::string &request) {
+Intent StepQueue::record_intent(const ClaimedStep &step, const IntentRequest &request) {
+  const std::int64_t amount = request.reserve_micros;
   Transaction transaction(db_);
-  /* The conditional UPDATE locks the job row: concurrent reservations
-   * queue on it and each sees the others' committed sums, so together they
-   * never exceed the budget (SKIP LOCKED would let them skip it). */
-  const Result reserved = db_.query(
-      "UPDATE jobs SET reserved_micros = reserved_micros + $2, updated_at = now()"
-      " WHERE id = $1 AND (budget_micros IS NULL"
-      "   OR reserved_micros + spent_micros + $2 <= budget_micros) RETURNING id",
-      step.job_id, reserve_micros);
+  /* Lock order: the job, its tenant, the provider. Each is locked, not
+   * skipped: concurrent reservations queue and each sees the others'
+   * committed sums, so together they never exceed a budget or a limit. */
+  const Result job = db_.query(
+      "SELECT tenant_id, budget_micros, reserved_micros + spent_micros FROM jobs WHERE id = $1"
+      " FOR NO KEY UPDATE",
+      step.job_id);
   const Result mine = db_.query(
       "SELECT 1 FROM steps WHERE id = $1 AND fencing_token = $2 AND status = 'running' FOR UPDATE",
       step.id, step.fencing_token);
-  if (mine.rows() != 1) throw LeaseLost("step " + std::to_string(step.id) + " is no longer ours");
-  if (reserved.rows() == 0) return std::nullopt;
+  if (job.rows() != 1 || mine.rows() != 1)
+    throw LeaseLost("step " + std::to_string(step.id) + " is no longer ours");
+  if (!job.is_null(0, 1) && job.int64(0, 2) + amount > job.int64(0, 1))
+    return {.outcome = Intent::Outcome::kOverJobBudget,
+            .reason = "the job's budget of " + money_text(job.int64(0, 1)) + " cannot cover " +
+                      money_text(amount) + " for " + request.provider + ": " +
+                      money_text(job.int64(0, 2)) +
+                      " is already spent or reserved (raise the budget, then resume the job)"};
+
+  const Result tenant = db_.query(
+      "SELECT t.name, t.daily_budget_micros,"
+      "  (SELECT coalesce(sum(l.amount_micros), 0) FROM cost_ledger l JOIN jobs j"
+      "     ON j.id = l.job_id WHERE j.tenant_id = t.id AND l.entry = 'charge'"
+      "     AND l.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+      "  + (SELECT coalesce(sum(reserved_micros), 0) FROM jobs WHERE tenant_id = t.id)"
+      " FROM tenants t WHERE t.id = $1 FOR NO KEY UPDATE",
+      job.int64(0, 0));
+  if (tenant.rows() == 1 && !tenant.is_null(0, 1) &&
+      tenant.int64(0, 2) + amount > tenant.int64(0, 1))
+    return {.outcome = Intent::Outcome::kOverTenantBudget,
+            .reason = "tenant " + tenant.text(0, 0) + "'s daily budget of " +
+                      money_text(tenant.int64(0, 1)) + " cannot cover " + money_text(amount) +
+                      " for " + request.provider + ": " + money_text(tenant.int64(0, 2)) +
+                      " is spent today or reserved (resume the job tomorrow, or raise it)"};
+
+  std::optional<Result> limit;
+  try {
+    limit = db_.query(
+        "SELECT max_in_flight, per_minute, (SELECT count(*) FROM provider_calls c"
+        "   WHERE c.provider = l.provider AND c.state IN ('submitting', 'submitted')),"
+        "  (SELECT count(*) FROM provider_calls c WHERE c.provider = l.provider"
+        "   AND c.created_at > now() - interval '1 minute'),"
+        "  (SELECT ceil(extract(epoch FROM min(c.created_at) + interval '1 minute' - now())"
+        "   * 1000) FROM provider_calls c WHERE c.provider = l.provider"
+        "   AND c.created_at > now() - interval '1 minute')"
+        " FROM provider_limits l WHERE l.provider = $1 FOR UPDATE NOWAIT",
+        request.provider);
+  } catch (const store::DatabaseError &e) {
+    if (e.sqlstate() != kLockNotAvailable) throw;
+    /* A peer is checking the same limit: rather than hold a worker in
+     * the lock queue, look again shortly. */
+    return {.outcome = Intent::Outcome::kProviderBusy,
+            .reason = request.provider + "'s limit is being checked by another step",
+            .retry_in = std::chrono::milliseconds(50 + g_random_int_range(0, 200))};
+  }
+  if (limit->rows() == 1) {
+    if (!limit->is_null(0, 0) && limit->int64(0, 2) >= limit->int64(0, 0))
+      return {
+          .outcome = Intent::Outcome::kProviderBusy,
+          .reason = request.provider + " has " + limit->text(0, 2) + " jobs in flight, its limit",
+          .retry_in = std::chrono::milliseconds(1000)};
+    if (!limit->is_null(0, 1) && limit->int64(0, 3) >= limit->int64(0, 1))
+      return {.outcome = Intent::Outcome::kProviderBusy,
+              .reason = request.provider + " was sent " + limit->text(0, 3) +
+                        " jobs in the last minute, its limit",
+              .retry_in = std::chrono::milliseconds(
+                  std::max<std::int64_t>(50, limit->is_null(0, 4) ? 1000 : limit->int64(0, 4)))};
+  }
+
+  db_.query(
+      "UPDATE jobs SET reserved_micros = reserved_micros + $2, updated_at = now() WHERE id = $1",
+      step.job_id, amount);
   const Result call = db_.query(
       "INSERT INTO provider_calls (step_id, provider, idempotency_key, state, reserved_micros,"
-      " request) VALUES ($1, $2, $3, 'submitting', $4, $5::jsonb) RETURNING id",
-      step.id, provider, idempotency_key, reserve_micros, request);
+      " request, chain_index) VALUES ($1, $2, $3, 'submitting', $4, $5::jsonb, $6) RETURNING id",
+      step.id, request.provider, request.idempotency_key, amount, request.request,
+      static_cast<std::int64_t>(request.chain_index));
   const std::int64_t call_id = call.int64(0, 0);
   db_.query(
       "INSERT INTO cost_ledger (job_id, step_id, provider_call_id, entry, amount_micros)"
       " VALUES ($1, $2, $3, 'reserve', $4)",
-      step.job_id, step.id, call_id, reserve_micros);
+      step.job_id, step.id, call_id, amount);
   transaction.commit();
-  return call_id;
+  return {.outcome = Intent::Outcome::kRecorded, .call_id = call_id};
 }
 
 void StepQueue::record_submitted(const ClaimedStep &step, std::int64_t call_id,
@@ -339,15 +411,16 @@ void StepQueue::record_submitted(const ClaimedStep &step, std::int64_t call_id,
 }
 
 void StepQueue::settle(const ClaimedStep &step, std::int64_t call_id, std::int64_t actual_micros,
-                       bool succeeded) {
+                       bool succeeded, const std::string &error) {
   Transaction transaction(db_);
   lock_job(db_, step.job_id);
   const Result call = db_.query(
-      "UPDATE provider_calls c SET state = $4, actual_micros = $5, updated_at = now()"
-      " FROM steps s WHERE c.id = $3 AND c.step_id = s.id AND s.id = $1"
+      "UPDATE provider_calls c SET state = $4, actual_micros = $5, error = nullif($6, ''),"
+      " updated_at = now() FROM steps s WHERE c.id = $3 AND c.step_id = s.id AND s.id = $1"
       " AND s.fencing_token = $2 AND s.status = 'running'"
       " AND c.state IN ('submitting', 'submitted') RETURNING c.reserved_micros",
-      step.id, step.fencing_token, call_id, succeeded ? "succeeded" : "failed", actual_micros);
+      step.id, step.fencing_token, call_id, succeeded ? "succeeded" : "failed", actual_micros,
+      error);
   if (call.rows() != 1)
     throw LeaseLost("provider call " + std::to_string(call_id) + " is no longer ours to settle");
   const std::int64_t reserved = call.int64(0, 0);
@@ -360,6 +433,32 @@ void StepQueue::settle(const ClaimedStep &step, std::int64_t call_id, std::int64
       " VALUES ($1, $2, $3, 'release', $4), ($1, $2, $3, 'charge', $5)",
       step.job_id, step.id, call_id, reserved, actual_micros);
   transaction.commit();
+}
+
+void StepQueue::needs_attention(const ClaimedStep &step, std::int64_t call_id,
+                                const std::string &reason) {
+  Transaction transaction(db_);
+  lock_job(db_, step.job_id);
+  db_.query(
+      "UPDATE provider_calls SET state = 'needs-attention', error = $2, updated_at = now()"
+      " WHERE id = $1 AND state IN ('submitting', 'submitted')",
+      call_id, reason);
+  transition(step, "status = 'needs-attention', last_error = $5", {reason}, "needs-attention");
+  pause(db_, step.job_id, reason);
+  transaction.commit();
+}
+
+std::vector<CallToCancel> take_calls_to_cancel(Connection &connection, int limit) {
+  const Result r = connection.query(
+      "UPDATE provider_calls SET cancel_sent_at = now() WHERE id IN"
+      " (SELECT id FROM provider_calls WHERE state = 'cancelled' AND provider_job_id IS NOT NULL"
+      "  AND cancel_sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+      " RETURNING id, provider, provider_job_id, request::text",
+      static_cast<std::int64_t>(limit));
+  std::vector<CallToCancel> calls;
+  for (int i = 0; i < r.rows(); ++i)
+    calls.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
+  return calls;
 }
 
 std::int64_t JobControl::create_job(std::int64_t tenant_id, const std::string &spec_json,
@@ -497,9 +596,28 @@ JobControl::Outcome JobControl::resume(std::int64_t job_id) {
   if (!status) return Outcome::kNotFound;
   if (*status == "running" || *status == "queued") return Outcome::kAlreadyDone;
   if (*status != "paused") return Outcome::kConflict;
+  /* Resuming a job that waits for a person says the person looked at the
+   * calls of unknown fate: they are abandoned, their reservations
+   * released, and their steps submit anew. */
+  const Result abandoned = db_.query(
+      "UPDATE provider_calls c SET state = 'failed', actual_micros = 0, updated_at = now(),"
+      " error = coalesce(c.error, '') || ' (abandoned when the job was resumed)'"
+      " FROM steps s WHERE c.step_id = s.id AND s.job_id = $1 AND c.state = 'needs-attention'"
+      " RETURNING c.id, c.step_id, c.reserved_micros",
+      job_id);
+  std::int64_t released = 0;
+  for (int i = 0; i < abandoned.rows(); ++i) {
+    released += abandoned.int64(i, 2);
+    db_.query(
+        "INSERT INTO cost_ledger (job_id, step_id, provider_call_id, entry, amount_micros)"
+        " VALUES ($1, $2, $3, 'release', $4)",
+        job_id, abandoned.int64(i, 1), abandoned.int64(i, 0), abandoned.int64(i, 2));
+  }
+  db_.query("UPDATE jobs SET reserved_micros = reserved_micros - $2 WHERE id = $1", job_id,
+            released);
   db_.query(
       "UPDATE steps SET status = 'ready', attempt = 0, next_run_at = now(), updated_at = now()"
-      " WHERE job_id = $1 AND status = 'failed'",
+      " WHERE job_id = $1 AND status IN ('failed', 'needs-attention')",
       job_id);
   db_.query(
       "UPDATE jobs SET status = 'running', pause_reason = NULL, updated_at = now() WHERE id = $1",

@@ -31,6 +31,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace reelforge::sched {
 
@@ -68,6 +69,28 @@ struct NewStep {
   std::string inputs = "{}";
   std::optional<std::int64_t> variant_id;
   std::vector<size_t> after;
+};
+
+/* A paid call about to be made: what record_intent() reserves and records. */
+struct IntentRequest {
+  std::string provider;
+  std::string idempotency_key; /* unique per call */
+  std::int64_t reserve_micros = 0;
+  int chain_index = 0;        /* which provider of a fallback chain */
+  std::string request = "{}"; /* JSON, no secrets */
+};
+
+struct Intent {
+  enum class Outcome {
+    kRecorded,         /* call_id is the intent row, committed */
+    kOverJobBudget,    /* the job's budget cannot cover it */
+    kOverTenantBudget, /* the tenant's daily budget cannot cover it */
+    kProviderBusy,     /* the provider is at its limit: try again in retry_in */
+  };
+  Outcome outcome = Outcome::kRecorded;
+  std::int64_t call_id = 0;
+  std::string reason; /* for the three refusals, a sentence for people */
+  std::chrono::milliseconds retry_in{0};
 };
 
 class StepQueue {
@@ -116,21 +139,28 @@ class StepQueue {
    * without `after` are ready, the others blocked. Returns their ids. */
   std::vector<std::int64_t> add_steps(std::int64_t job_id, const std::vector<NewStep> &steps);
 
-  /* Budget: reserves amount for a paid call of step and records the intent
-   * row (state 'submitting') in one transaction, committed before the
-   * caller POSTs. Returns the provider_calls id, or nothing when the job's
-   * budget cannot cover it (the reservation is not made). */
-  std::optional<std::int64_t> record_intent(const ClaimedStep &step, const std::string &provider,
-                                            const std::string &idempotency_key,
-                                            std::int64_t reserve_micros,
-                                            const std::string &request = "{}");
+  /* Budget and limits: reserves amount for a paid call of step and records
+   * the intent row (state 'submitting') in one transaction, committed
+   * before the caller POSTs. Nothing is recorded (and nothing reserved)
+   * when the job's budget or its tenant's daily budget cannot cover it, or
+   * when provider is at its limit (provider_limits) or a peer is checking
+   * that limit right now. */
+  Intent record_intent(const ClaimedStep &step, const IntentRequest &request);
   /* The provider accepted the call: its id. */
   void record_submitted(const ClaimedStep &step, std::int64_t call_id,
                         const std::string &provider_job_id);
   /* The provider's final charge: the reservation is released and the
-   * charge recorded, atomically. */
+   * charge recorded, atomically; error says why a failed call failed. */
   void settle(const ClaimedStep &step, std::int64_t call_id, std::int64_t actual_micros,
-              bool succeeded);
+              bool succeeded, const std::string &error = "");
+
+  /* A call whose fate is unknown (no answer to the POST, no id stored
+   * before a crash, and no way to ask the provider): the call and the step
+   * wait for a person (needs-attention, the reservation kept, since the
+   * money may be spent) and the job is paused with reason. Resuming the
+   * job says the person checked: the call is abandoned (its reservation
+   * released) and the step runs again. */
+  void needs_attention(const ClaimedStep &step, std::int64_t call_id, const std::string &reason);
 
   /* The step cannot go on until a person acts (e.g. the budget is spent):
    * it goes back to ready without using up an attempt, and its job is
@@ -179,6 +209,20 @@ class JobControl {
  private:
   store::Connection &db_;
 };
+
+/* A provider job to cancel: its call was cancelled with the job after the
+ * provider had given it an id. */
+struct CallToCancel {
+  std::int64_t call_id = 0;
+  std::string provider;
+  std::string provider_job_id;
+  std::string request; /* the intent's request JSON */
+};
+
+/* Takes up to limit cancelled calls whose provider job has not been asked
+ * to cancel yet, marking them asked (cancel_sent_at): each is handed out
+ * once, across daemons. */
+std::vector<CallToCancel> take_calls_to_cancel(store::Connection &connection, int limit);
 
 /* Wakes everybody listening on kStepsChannel (delivered at commit). */
 void notify_steps(store::Connection &connection);

@@ -25,10 +25,12 @@ namespace {
 using namespace std::chrono_literals;
 using sched::ClaimedStep;
 using sched::ErrorClass;
+using sched::Intent;
 using sched::JobControl;
 using sched::LeaseLost;
 using sched::StepQueue;
 using store::Connection;
+using store::Result;
 using Outcome = JobControl::Outcome;
 
 class StepQueueTest : public ::testing::Test {
@@ -316,15 +318,19 @@ TEST_F(StepQueueTest, TwentyConcurrentReservationsNeverOverspendABudgetThatFitsS
         ADD_FAILURE() << "worker " << i << " found no step";
         return;
       }
-      auto call = queue.record_intent(*step, "replicate", "key-" + std::to_string(step->id), kCost);
-      if (call) {
+      const Intent intent =
+          queue.record_intent(*step, {.provider = "replicate",
+                                      .idempotency_key = "key-" + std::to_string(step->id),
+                                      .reserve_micros = kCost});
+      if (intent.outcome == Intent::Outcome::kRecorded) {
         ++reserved;
-        queue.record_submitted(*step, *call, "pred-" + std::to_string(i));
-        queue.settle(*step, *call, kCost - 10000, true);
+        queue.record_submitted(*step, intent.call_id, "pred-" + std::to_string(i));
+        queue.settle(*step, intent.call_id, kCost - 10000, true);
         queue.succeed(*step);
       } else {
+        EXPECT_EQ(intent.outcome, Intent::Outcome::kOverJobBudget) << intent.reason;
         ++refused;
-        queue.pause_job(*step, "budget exhausted: this clip would cost more than is left");
+        queue.pause_job(*step, intent.reason);
       }
     });
   }
@@ -360,16 +366,18 @@ TEST_F(StepQueueTest, CancelStopsRunnersAndReleasesReservations) {
   StepQueue queue(*db_, "daemon");
   auto step = queue.claim();
   ASSERT_TRUE(step);
-  auto call = queue.record_intent(*step, "runway", "idem-1", 400000);
-  ASSERT_TRUE(call);
-  queue.record_submitted(*step, *call, "task-9");
+  const Intent intent = queue.record_intent(
+      *step, {.provider = "runway", .idempotency_key = "idem-1", .reserve_micros = 400000});
+  ASSERT_EQ(intent.outcome, Intent::Outcome::kRecorded);
+  const auto call = intent.call_id;
+  queue.record_submitted(*step, call, "task-9");
 
   JobControl control(*db_);
   EXPECT_EQ(control.cancel(id), Outcome::kDone);
   EXPECT_EQ(control.cancel(id), Outcome::kAlreadyDone);
   EXPECT_EQ(job_status(id), "cancelled");
   EXPECT_FALSE(queue.heartbeat(*step)) << "the runner of a cancelled job kept its lease";
-  EXPECT_THROW(queue.settle(*step, *call, 400000, true), LeaseLost);
+  EXPECT_THROW(queue.settle(*step, call, 400000, true), LeaseLost);
   EXPECT_THROW(queue.succeed(*step), LeaseLost);
   const auto money = db_->query(
       "SELECT reserved_micros, spent_micros,"
@@ -380,8 +388,145 @@ TEST_F(StepQueueTest, CancelStopsRunnersAndReleasesReservations) {
   EXPECT_EQ(money.int64(0, 0), 0);
   EXPECT_EQ(money.int64(0, 1), 0);
   EXPECT_EQ(money.int64(0, 2), 0);
-  EXPECT_EQ(db_->query("SELECT state FROM provider_calls WHERE id = $1", *call).text(0, 0),
+  EXPECT_EQ(db_->query("SELECT state FROM provider_calls WHERE id = $1", call).text(0, 0),
             "cancelled");
+}
+
+TEST_F(StepQueueTest, AProviderLimitHoldsAcrossConcurrentReservers) {
+  db_->exec("INSERT INTO provider_limits (provider, max_in_flight) VALUES ('runway', 3)");
+  const auto id = job(5, std::nullopt, "root");
+  {
+    StepQueue queue(*db_, "setup");
+    auto root = queue.claim();
+    ASSERT_TRUE(root);
+    queue.succeed(*root, "{}", [&](Connection &) {
+      queue.add_steps(id, std::vector<sched::NewStep>(10, {.kind = "generate"}));
+    });
+  }
+  std::atomic<int> recorded{0}, at_limit{0};
+  std::latch all_claimed(10);
+  std::vector<std::thread> steps;
+  for (int i = 0; i < 10; ++i) {
+    steps.emplace_back([&, i] {
+      Connection db(conninfo_);
+      StepQueue queue(db, "worker-" + std::to_string(i));
+      auto step = queue.claim();
+      all_claimed.arrive_and_wait();
+      if (!step) {
+        ADD_FAILURE() << "worker " << i << " found no step";
+        return;
+      }
+      for (;;) {
+        const Intent intent = queue.record_intent(
+            *step, {.provider = "runway", .idempotency_key = "k-" + std::to_string(step->id)});
+        if (intent.outcome == Intent::Outcome::kRecorded) {
+          ++recorded;
+          return;
+        }
+        ASSERT_EQ(intent.outcome, Intent::Outcome::kProviderBusy) << intent.reason;
+        /* NOWAIT found a peer counting: it asks to look again. */
+        if (intent.reason.find("in flight") != std::string::npos) {
+          ++at_limit;
+          return;
+        }
+        EXPECT_GT(intent.retry_in.count(), 0);
+      }
+    });
+  }
+  for (auto &t : steps) t.join();
+  EXPECT_EQ(recorded.load(), 3);
+  EXPECT_EQ(at_limit.load(), 7);
+  EXPECT_EQ(db_->exec("SELECT count(*) FROM provider_calls WHERE state = 'submitting'").int64(0, 0),
+            3);
+
+  /* A call settling frees its slot for the next reservation. */
+  const Result open = db_->exec("SELECT step_id FROM provider_calls ORDER BY id LIMIT 1");
+  db_->exec("UPDATE provider_calls SET state = 'succeeded' WHERE step_id = " + open.text(0, 0));
+  db_->exec(
+      "UPDATE steps SET status = 'ready' WHERE status = 'running' AND id NOT IN"
+      " (SELECT step_id FROM provider_calls)");
+  StepQueue queue(*db_, "late");
+  auto late = queue.claim();
+  ASSERT_TRUE(late);
+  EXPECT_EQ(queue.record_intent(*late, {.provider = "runway", .idempotency_key = "late"}).outcome,
+            Intent::Outcome::kRecorded);
+  EXPECT_EQ(queue.record_intent(*late, {.provider = "luma", .idempotency_key = "other"}).outcome,
+            Intent::Outcome::kRecorded)
+      << "a provider without a limit row is not limited";
+}
+
+TEST_F(StepQueueTest, ATenantsDailyBudgetSpansItsJobs) {
+  db_->query("UPDATE tenants SET daily_budget_micros = 1000000 WHERE id = $1", tenant_);
+  const auto first = job(5, std::nullopt, "generate");
+  StepQueue queue(*db_, "daemon");
+  auto a = queue.claim();
+  ASSERT_TRUE(a);
+  const Intent spent = queue.record_intent(
+      *a, {.provider = "veo", .idempotency_key = "a", .reserve_micros = 700000});
+  ASSERT_EQ(spent.outcome, Intent::Outcome::kRecorded);
+  queue.record_submitted(*a, spent.call_id, "op-1");
+  queue.settle(*a, spent.call_id, 600000, true);
+  queue.succeed(*a);
+
+  /* Another job of the same tenant, no budget of its own. */
+  const auto second = job(5, std::nullopt, "generate");
+  auto b = queue.claim();
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->job_id, second);
+  const Intent refused = queue.record_intent(
+      *b, {.provider = "veo", .idempotency_key = "b", .reserve_micros = 500000});
+  EXPECT_EQ(refused.outcome, Intent::Outcome::kOverTenantBudget);
+  EXPECT_NE(refused.reason.find("tenant acme's daily budget of 1.00"), std::string::npos)
+      << refused.reason;
+  EXPECT_NE(refused.reason.find("0.60 is spent today"), std::string::npos) << refused.reason;
+  EXPECT_EQ(db_->query("SELECT count(*) FROM cost_ledger WHERE job_id = $1", second).int64(0, 0), 0)
+      << "a refused reservation left a trace";
+  EXPECT_EQ(
+      queue.record_intent(*b, {.provider = "veo", .idempotency_key = "b", .reserve_micros = 400000})
+          .outcome,
+      Intent::Outcome::kRecorded);
+  EXPECT_NE(first, second);
+}
+
+TEST_F(StepQueueTest, ACallOfUnknownFateWaitsForAPersonAndResumeAbandonsIt) {
+  const auto id = job(5, 1000000, "generate");
+  StepQueue queue(*db_, "daemon");
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  const Intent intent = queue.record_intent(
+      *step, {.provider = "runway", .idempotency_key = "lost", .reserve_micros = 300000});
+  ASSERT_EQ(intent.outcome, Intent::Outcome::kRecorded);
+  queue.needs_attention(*step, intent.call_id, "runway did not answer the submission");
+  EXPECT_EQ(step_status(step->id), "needs-attention");
+  EXPECT_EQ(job_status(id), "paused");
+  EXPECT_FALSE(queue.claim()) << "a step waiting for a person was claimed";
+  EXPECT_EQ(db_->query("SELECT reserved_micros FROM jobs WHERE id = $1", id).int64(0, 0), 300000)
+      << "the money may be spent: the reservation stays";
+
+  EXPECT_EQ(JobControl(*db_).resume(id), Outcome::kDone);
+  EXPECT_EQ(db_->query("SELECT state FROM provider_calls WHERE id = $1", intent.call_id).text(0, 0),
+            "failed");
+  EXPECT_EQ(db_->query("SELECT reserved_micros FROM jobs WHERE id = $1", id).int64(0, 0), 0);
+  auto again = queue.claim();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, step->id);
+}
+
+TEST_F(StepQueueTest, ACancelledProviderJobIsHandedOutOnceForCancelling) {
+  const auto id = job(5, std::nullopt, "generate");
+  StepQueue queue(*db_, "daemon");
+  auto step = queue.claim();
+  ASSERT_TRUE(step);
+  const Intent with_id = queue.record_intent(*step, {.provider = "luma", .idempotency_key = "1"});
+  queue.record_submitted(*step, with_id.call_id, "gen-1");
+  queue.record_intent(*step, {.provider = "luma", .idempotency_key = "2"}); /* no id yet */
+  EXPECT_TRUE(sched::take_calls_to_cancel(*db_, 10).empty()) << "the job is not cancelled";
+  ASSERT_EQ(JobControl(*db_).cancel(id), Outcome::kDone);
+  const auto calls = sched::take_calls_to_cancel(*db_, 10);
+  ASSERT_EQ(calls.size(), 1u) << "only a call the provider gave an id can be cancelled there";
+  EXPECT_EQ(calls[0].provider_job_id, "gen-1");
+  EXPECT_EQ(calls[0].provider, "luma");
+  EXPECT_TRUE(sched::take_calls_to_cancel(*db_, 10).empty()) << "handed out twice";
 }
 
 TEST_F(StepQueueTest, IdleDaemonsAreWokenByNotify) {
