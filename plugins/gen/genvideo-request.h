@@ -70,6 +70,22 @@ GenRequest parse_genvideo_uri(const std::string &uri, UriOptions *options = null
  * omitted). */
 std::string to_genvideo_uri(const GenRequest &request);
 
+/* One provider of a fallback chain: the request as that provider gets it,
+ * and its base URL (empty: the provider's public one). */
+struct ChainEntry {
+  GenRequest request;
+  std::string endpoint;
+};
+
+/* primary (sent to endpoint) followed by the entries of fallback, a JSON
+ * array of {"provider", "model", "endpoint", "prompt", "negative-prompt",
+ * "image", "last-image", "duration", "aspect-ratio", "resolution", "seed",
+ * "extra"} objects, each inheriting from primary what it does not set
+ * (except model, extra and endpoint). Every request is validated. Throws
+ * std::invalid_argument naming the entry, e.g. "fallback[1]: model ...". */
+std::vector<ChainEntry> request_chain(const GenRequest &primary, const std::string &endpoint,
+                                      const std::string &fallback);
+
 /* A local path for an image reference (a path or a file:// URI); empty
  * for other schemes. */
 std::string local_image_path(const std::string &reference);

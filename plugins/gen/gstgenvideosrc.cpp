@@ -256,70 +256,18 @@ void post(GstGenVideoSrc *self, GstStructure *s) {
 
 /* --- settings ------------------------------------------------------------------ */
 
-std::string string_member(JsonObject *o, const char *name, const std::string &fallback) {
-  if (!json_object_has_member(o, name)) return fallback;
-  JsonNode *node = json_object_get_member(o, name);
-  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-    return json_node_get_string(node);
-  if (JSON_NODE_HOLDS_OBJECT(node)) return reelforge::to_json_string(node, false);
-  throw std::invalid_argument(std::string(name) + " must be a string");
-}
-
-/* The primary request followed by the fallback entries, each inheriting
- * what it does not set. */
+/* The primary request followed by the fallback entries, each with its key
+ * (the primary's may come from #GstGenVideoSrc:api-key). */
 std::vector<Attempt> build_chain(const Settings &settings) {
   std::vector<Attempt> chain;
-  Attempt primary{settings.request, settings.endpoint, settings.api_key, settings.resume_id};
-  if (primary.api_key.empty())
-    primary.api_key = reelforge::gen::api_key_from_environment(primary.request.provider);
-  chain.push_back(primary);
-  if (!settings.fallback.empty()) {
-    reelforge::JsonNodePtr root;
-    try {
-      root = reelforge::parse_json(settings.fallback, "fallback");
-    } catch (const std::exception &e) {
-      throw std::invalid_argument(std::string("fallback: not JSON: ") + e.what());
-    }
-    if (!JSON_NODE_HOLDS_ARRAY(root.get()))
-      throw std::invalid_argument(
-          "fallback: must be a JSON array of {\"provider\", \"model\", ...} objects");
-    JsonArray *array = json_node_get_array(root.get());
-    for (guint i = 0; i < json_array_get_length(array); ++i) {
-      const std::string where = "fallback[" + std::to_string(i) + "]";
-      JsonNode *node = json_array_get_element(array, i);
-      if (!JSON_NODE_HOLDS_OBJECT(node)) throw std::invalid_argument(where + ": must be an object");
-      JsonObject *o = json_node_get_object(node);
-      try {
-        Attempt next{settings.request, "", "", ""};
-        GenRequest &r = next.request;
-        r.provider = string_member(o, "provider", "");
-        if (r.provider.empty()) throw std::invalid_argument("provider is required");
-        r.model = string_member(o, "model", "");
-        r.prompt = string_member(o, "prompt", r.prompt);
-        r.negative_prompt = string_member(o, "negative-prompt", r.negative_prompt);
-        r.image = string_member(o, "image", r.image);
-        r.last_image = string_member(o, "last-image", r.last_image);
-        r.aspect_ratio = string_member(o, "aspect-ratio", r.aspect_ratio);
-        r.resolution = string_member(o, "resolution", r.resolution);
-        r.extra = string_member(o, "extra", "");
-        if (json_object_has_member(o, "duration"))
-          r.duration_s = json_object_get_double_member(o, "duration");
-        if (json_object_has_member(o, "seed")) r.seed = json_object_get_int_member(o, "seed");
-        next.endpoint = string_member(o, "endpoint", "");
-        next.api_key = reelforge::gen::api_key_from_environment(r.provider);
-        chain.push_back(next);
-      } catch (const std::invalid_argument &e) {
-        throw std::invalid_argument(where + ": " + e.what());
-      }
-    }
-  }
-  for (size_t i = 0; i < chain.size(); ++i) {
-    try {
-      chain[i].request.validate();
-    } catch (const std::invalid_argument &e) {
-      throw std::invalid_argument(
-          (i == 0 ? std::string() : "fallback[" + std::to_string(i - 1) + "]: ") + e.what());
-    }
+  for (auto &entry :
+       reelforge::gen::request_chain(settings.request, settings.endpoint, settings.fallback)) {
+    const bool primary = chain.empty();
+    Attempt attempt{std::move(entry.request), std::move(entry.endpoint),
+                    primary ? settings.api_key : "", primary ? settings.resume_id : ""};
+    if (attempt.api_key.empty())
+      attempt.api_key = reelforge::gen::api_key_from_environment(attempt.request.provider);
+    chain.push_back(std::move(attempt));
   }
   return chain;
 }
