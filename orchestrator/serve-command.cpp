@@ -42,6 +42,11 @@ constexpr const char *kServeUsage =
     "  --retry-base S     first retry delay (default 2); doubles each attempt\n"
     "  --max-attempts N   runs of a step before its job pauses (default 6), counting\n"
     "                     runs lost with a daemon that died\n"
+    "  --provider-limit NAME=N[/M]\n"
+    "                     at most N jobs of provider NAME in flight (and at most M\n"
+    "                     submitted per minute) across every daemon sharing the\n"
+    "                     database; stored there, so the last daemon started with\n"
+    "                     the flag sets it (repeatable)\n"
     "\n"
     "Stops on SIGINT/SIGTERM. Without a --database the cluster needs a user other\n"
     "than root: the `postgres` system user (or REELFORGE_PG_USER) runs it.\n";
@@ -53,6 +58,12 @@ struct ServeArguments {
   int workers = 2;
   double lease_s = 30, heartbeat_s = 10, poll_s = 1, retry_base_s = 2;
   int max_attempts = 6;
+  struct ProviderLimit {
+    std::string provider;
+    int max_in_flight = 0;
+    std::optional<int> per_minute;
+  };
+  std::vector<ProviderLimit> provider_limits;
 };
 
 class UsageError : public std::runtime_error {
@@ -67,6 +78,24 @@ double seconds_value(const std::string &flag, const std::string &text, double mi
     throw UsageError(flag + " takes a number from " + std::to_string(min) + " to " +
                      std::to_string(max) + ", not \"" + text + "\"");
   return value;
+}
+
+/* NAME=N or NAME=N/M. */
+ServeArguments::ProviderLimit provider_limit(const std::string &text) {
+  const auto equals = text.find('=');
+  const std::string name = text.substr(0, equals);
+  if (equals == std::string::npos || name.empty())
+    throw UsageError("--provider-limit takes NAME=N or NAME=N/M (e.g. replicate=20/60), not \"" +
+                     text + "\"");
+  const std::string counts = text.substr(equals + 1);
+  const auto slash = counts.find('/');
+  ServeArguments::ProviderLimit limit{
+      name, static_cast<int>(
+                seconds_value("--provider-limit " + name, counts.substr(0, slash), 1, 1000000))};
+  if (slash != std::string::npos)
+    limit.per_minute = static_cast<int>(seconds_value("--provider-limit " + name + " per minute",
+                                                      counts.substr(slash + 1), 1, 1000000));
+  return limit;
 }
 
 ServeArguments parse(const std::vector<std::string> &args) {
@@ -96,6 +125,8 @@ ServeArguments parse(const std::vector<std::string> &args) {
       parsed.max_attempts = static_cast<int>(seconds_value(arg, value(), 1, 1000));
     else if (arg == "--retry-base")
       parsed.retry_base_s = seconds_value(arg, value(), 0.01, 3600);
+    else if (arg == "--provider-limit")
+      parsed.provider_limits.push_back(provider_limit(value()));
     else
       throw UsageError("unknown argument " + arg);
   }
@@ -137,6 +168,21 @@ int serve_command(const std::vector<std::string> &args) {
     return kExitBadInput;
   }
 
+  try {
+    store::Connection db(location.conninfo);
+    for (const auto &limit : parsed.provider_limits)
+      db.query(
+          "INSERT INTO provider_limits (provider, max_in_flight, per_minute) VALUES ($1, $2, $3)"
+          " ON CONFLICT (provider) DO UPDATE SET max_in_flight = excluded.max_in_flight,"
+          " per_minute = excluded.per_minute",
+          limit.provider, static_cast<std::int64_t>(limit.max_in_flight),
+          limit.per_minute ? store::param(static_cast<std::int64_t>(*limit.per_minute))
+                           : std::nullopt);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "reelforge serve: --provider-limit: %s\n", e.what());
+    return kExitBadInput;
+  }
+
   sched::WorkerPool::Options options;
   options.conninfo = location.conninfo;
   options.owner = sched::make_owner_name();
@@ -144,7 +190,9 @@ int serve_command(const std::vector<std::string> &args) {
   options.lease = {ms(parsed.lease_s), ms(parsed.heartbeat_s), ms(parsed.poll_s)};
   options.retry.base = ms(parsed.retry_base_s);
   options.retry.max_attempts = parsed.max_attempts;
-  const sched::JobStepsConfig steps{std::filesystem::absolute(parsed.data_dir) / "artifacts"};
+  const sched::JobStepsConfig steps{
+      .artifacts_dir = std::filesystem::absolute(parsed.data_dir) / "artifacts",
+      .clips_dir = std::filesystem::absolute(parsed.data_dir) / "clips"};
   sched::WorkerPool pool(options, sched::job_step_handlers(steps));
 
   std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop(g_main_loop_new(nullptr, FALSE),

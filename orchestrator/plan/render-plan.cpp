@@ -4,6 +4,7 @@
 #include "render-plan.h"
 
 #include "json-file.h"
+#include "json-writer.h"
 #include "media-inspector.h"
 #include "pipeline-template.h"
 #include "platform-profile.h"
@@ -69,38 +70,6 @@ int png_width(const std::filesystem::path &path) {
   if (header[0] != 0x89 || header[1] != 'P' || header[2] != 'N' || header[3] != 'G') return 0;
   return (header[16] << 24) | (header[17] << 16) | (header[18] << 8) | header[19];
 }
-
-class JsonWriter {
- public:
-  JsonWriter() : builder_(json_builder_new_immutable()) {}
-  JsonBuilder *get() { return builder_.get(); }
-  void member(const char *name, const std::string &value) {
-    json_builder_set_member_name(builder_.get(), name);
-    json_builder_add_string_value(builder_.get(), value.c_str());
-  }
-  void member(const char *name, double value) {
-    json_builder_set_member_name(builder_.get(), name);
-    json_builder_add_double_value(builder_.get(), value);
-  }
-  void member(const char *name, bool value) {
-    json_builder_set_member_name(builder_.get(), name);
-    json_builder_add_boolean_value(builder_.get(), value);
-  }
-  void begin_object(const char *name = nullptr) {
-    if (name) json_builder_set_member_name(builder_.get(), name);
-    json_builder_begin_object(builder_.get());
-  }
-  void end_object() { json_builder_end_object(builder_.get()); }
-  void begin_array() { json_builder_begin_array(builder_.get()); }
-  void end_array() { json_builder_end_array(builder_.get()); }
-  std::string text() {
-    JsonNodePtr root(json_builder_get_root(builder_.get()));
-    return to_json_string(root.get(), false);
-  }
-
- private:
-  GObjectPtr<JsonBuilder> builder_;
-};
 
 /* How long each scene plays: the spec's length, else the file's. */
 std::vector<double> scene_lengths(const JobSpec &job) {

@@ -3,7 +3,9 @@
  */
 #include "job-steps.h"
 
+#include "fault-window.h"
 #include "file-qc.h"
+#include "generate-step.h"
 #include "gst-ptr.h"
 #include "job-spec.h"
 #include "json-file.h"
@@ -13,6 +15,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace reelforge::sched {
@@ -50,6 +53,40 @@ LoadedJob load_job(Connection &db, std::int64_t job_id) {
   } catch (const std::runtime_error &e) {
     throw StepError(ErrorClass::kPermanent, e.what());
   }
+}
+
+/* The genvideo:// clips of a variant, in scene order, each once. */
+std::vector<std::string> generated_clips(const spec::JobSpec &spec) {
+  std::vector<std::string> uris;
+  for (const spec::Scene &scene : spec.scenes)
+    if (const auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+        clip && clip->media.uri.starts_with("genvideo://") &&
+        std::find(uris.begin(), uris.end(), clip->media.uri) == uris.end())
+      uris.push_back(clip->media.uri);
+  return uris;
+}
+
+/* Points the job's generated scenes at the clips its generate steps made,
+ * so the render reads files and can never call a provider itself. */
+void use_generated_clips(Connection &db, std::int64_t job_id, spec::Job &job) {
+  const Result r = db.query(
+      "SELECT s.inputs->>'uri', a.uri FROM steps s JOIN artifacts a ON a.step_id = s.id"
+      " WHERE s.job_id = $1 AND s.kind = 'generate' AND s.status = 'succeeded'"
+      " AND a.kind = 'clip'",
+      job_id);
+  std::map<std::string, std::string> made;
+  for (int i = 0; i < r.rows(); ++i) made[r.text(i, 0)] = r.text(i, 1);
+  for (auto &v : job.variants)
+    for (spec::Scene &scene : v.spec.scenes) {
+      auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+      if (!clip || !clip->media.uri.starts_with("genvideo://")) continue;
+      const auto found = made.find(clip->media.uri);
+      if (found == made.end())
+        throw StepError(ErrorClass::kPermanent,
+                        "no generate step made " + clip->media.uri + " (was the job edited?)");
+      clip->media.uri = found->second;
+      clip->media.local_path = found->second.substr(std::string_view("file://").size());
+    }
 }
 
 std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &dir) {
@@ -96,9 +133,22 @@ void expand(StepRun &run, const JobStepsConfig &config) {
           variant_ids[variant_names[i]] = r.int64(0, 0);
         }
         std::vector<NewStep> steps;
-        if (approval)
+        /* One generate step per distinct generated clip, for every
+         * variant at once: they all run concurrently, within the limits. */
+        std::map<std::string, size_t> generate_steps;
+        for (const auto &v : loaded.job.variants)
+          for (const std::string &uri : generated_clips(v.spec))
+            if (!generate_steps.contains(uri)) {
+              generate_steps[uri] = steps.size();
+              steps.push_back(
+                  {.kind = "generate", .inputs = "{\"uri\": " + json_string(uri) + "}"});
+            }
+        std::optional<size_t> approval_step;
+        if (approval) {
+          approval_step = steps.size();
           steps.push_back(
               {.kind = "approval", .inputs = "{\"choices\": " + json_array(variant_names) + "}"});
+        }
         /* One render per plan: a variant's renditions for the platforms
          * that share a frame rate, in one pass. */
         for (size_t i = 0; i < plans.size(); ++i) {
@@ -109,7 +159,11 @@ void expand(StepRun &run, const JobStepsConfig &config) {
                                    ", \"variant\": " + json_string(plans[i].name) +
                                    ", \"outputs\": " + json_array(names) + "}",
                          .variant_id = variant_ids[plans[i].name]};
-          if (approval) render.after = {0};
+          if (approval_step) render.after = {*approval_step};
+          for (const auto &v : loaded.job.variants)
+            if (v.variant.name == plans[i].name)
+              for (const std::string &uri : generated_clips(v.spec))
+                render.after.push_back(generate_steps[uri]);
           steps.push_back(render);
         }
         run.queue.add_steps(run.step.job_id, steps);
@@ -146,7 +200,8 @@ void render(StepRun &run, const JobStepsConfig &config) {
     return;
   }
 
-  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  LoadedJob loaded = load_job(run.db, run.step.job_id);
+  use_generated_clips(run.db, run.step.job_id, loaded.job);
   const fs::path dir =
       config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)) /
       ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
@@ -165,7 +220,10 @@ void render(StepRun &run, const JobStepsConfig &config) {
   /* A cancelled job or a rescued step (the heartbeat finds the lease
    * gone) stops the pipeline at the next tick. */
   options.progress_interval = 200 * GST_MSECOND;
+  bool rendering = false;
   options.on_progress = [&](GstClockTime, GstClockTime) {
+    if (!rendering) fault_window("render", run.step.id);
+    rendering = true;
     if (run.lease_lost) throw LeaseLost("lost the lease while rendering " + variant);
   };
   try {
@@ -239,6 +297,8 @@ std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &confi
       {"expand", [config](StepRun &run) { expand(run, config); }},
       {"approval", [](StepRun &run) { approval(run); }},
       {"render", [config](StepRun &run) { render(run, config); }},
+      {"generate",
+       [config](StepRun &run) { run_generate_step(run, {.clips_dir = config.clips_dir}); }},
   };
 }
 

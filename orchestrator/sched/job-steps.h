@@ -30,6 +30,9 @@ namespace reelforge::sched {
 
 struct JobStepsConfig {
   std::filesystem::path artifacts_dir;
+  /* Generated clips, content-addressed (shared by jobs: an equal request
+   * is generated once). */
+  std::filesystem::path clips_dir;
 };
 
 std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &config);

@@ -111,7 +111,8 @@ std::optional<ClaimedStep> StepQueue::claim() {
       "  SELECT s.id, s.status AS was, j.status AS job_was FROM steps s"
       "  JOIN jobs j ON j.id = s.job_id"
       "  WHERE s.status IN ('ready', 'waiting') AND s.next_run_at <= now()"
-      "    AND j.status IN ('queued', 'running')"
+      "    AND (j.status IN ('queued', 'running')"
+      "      OR (j.status = 'paused' AND s.wait_reason = 'provider'))"
       "  ORDER BY s.priority DESC, s.next_run_at, s.id"
       "  LIMIT 1 FOR UPDATE OF s SKIP LOCKED"
       "), claimed AS ("
@@ -139,6 +140,7 @@ std::optional<ClaimedStep> StepQueue::claim() {
   step.attempt = static_cast<int>(r.int64(0, 6));
   step.max_attempts = static_cast<int>(r.int64(0, 7));
   step.fencing_token = r.int64(0, 8);
+  step.from_wait = r.text(0, 9) == "waiting";
   /* After the claim committed, so no transaction holds a step and then a
    * job (see the lock order above). */
   if (r.text(0, 10) == "queued")
@@ -234,17 +236,17 @@ void StepQueue::wait_for_provider(const ClaimedStep &step, std::chrono::millisec
 
 void StepQueue::release(const ClaimedStep &step) {
   transition(step,
-             "status = 'ready', attempt = attempt - 1, next_run_at = now(),"
+             "status = 'ready', attempt = attempt - $5, next_run_at = now(),"
              " fencing_token = fencing_token + 1",
-             {}, "ready");
+             {param(step.from_wait ? 0 : 1)}, "ready");
   notify_steps(db_);
 }
 
 void StepQueue::pause_job(const ClaimedStep &step, const std::string &reason) {
   Transaction transaction(db_);
   lock_job(db_, step.job_id);
-  transition(step, "status = 'ready', attempt = attempt - 1, next_run_at = now(), last_error = $5",
-             {reason}, "ready");
+  transition(step, "status = 'ready', attempt = attempt - $6, next_run_at = now(), last_error = $5",
+             {reason, param(step.from_wait ? 0 : 1)}, "ready");
   pause(db_, step.job_id, reason);
   transaction.commit();
 }
@@ -316,14 +318,18 @@ Intent StepQueue::record_intent(const ClaimedStep &step, const IntentRequest &re
    * skipped: concurrent reservations queue and each sees the others'
    * committed sums, so together they never exceed a budget or a limit. */
   const Result job = db_.query(
-      "SELECT tenant_id, budget_micros, reserved_micros + spent_micros FROM jobs WHERE id = $1"
-      " FOR NO KEY UPDATE",
+      "SELECT tenant_id, budget_micros, reserved_micros + spent_micros, status,"
+      " coalesce(pause_reason, '') FROM jobs WHERE id = $1 FOR NO KEY UPDATE",
       step.job_id);
   const Result mine = db_.query(
       "SELECT 1 FROM steps WHERE id = $1 AND fencing_token = $2 AND status = 'running' FOR UPDATE",
       step.id, step.fencing_token);
   if (job.rows() != 1 || mine.rows() != 1)
     throw LeaseLost("step " + std::to_string(step.id) + " is no longer ours");
+  /* A paused job still follows the calls it made, but makes no new ones. */
+  if (job.text(0, 3) == "paused")
+    return {.outcome = Intent::Outcome::kJobPaused,
+            .reason = "the job is paused: " + job.text(0, 4)};
   if (!job.is_null(0, 1) && job.int64(0, 2) + amount > job.int64(0, 1))
     return {.outcome = Intent::Outcome::kOverJobBudget,
             .reason = "the job's budget of " + money_text(job.int64(0, 1)) + " cannot cover " +

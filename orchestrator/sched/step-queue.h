@@ -14,7 +14,8 @@
  *   ready with a new token; with a 30 s lease and a 1 s poll, a dead
  *   daemon's steps run again within 45 s;
  * - waiting (on a provider, a retry time or a person) is a row state, not a
- *   thread: a waiting step holds no worker.
+ *   thread: a waiting step holds no worker. The provider jobs of a paused
+ *   job are still followed (they are paid for), but no new one starts.
  *
  * Steps becoming ready NOTIFY the channel `reelforge_steps`; idle daemons
  * LISTEN on it and also poll (at most every second) in case a notification
@@ -53,6 +54,8 @@ struct ClaimedStep {
   int attempt = 0;
   int max_attempts = 0;
   std::int64_t fencing_token = 0;
+  /* Claimed from a wait (a provider poll), which does not count an attempt. */
+  bool from_wait = false;
 };
 
 /* The lease was lost (expired and rescued, or the job was cancelled): the
@@ -86,6 +89,7 @@ struct Intent {
     kOverJobBudget,    /* the job's budget cannot cover it */
     kOverTenantBudget, /* the tenant's daily budget cannot cover it */
     kProviderBusy,     /* the provider is at its limit: try again in retry_in */
+    kJobPaused,        /* the job was paused meanwhile: no new calls */
   };
   Outcome outcome = Outcome::kRecorded;
   std::int64_t call_id = 0;

@@ -142,6 +142,11 @@ ChainEntry fallback_entry(const GenRequest &primary, JsonObject *o) {
 
 }  // namespace
 
+std::string cache_file(const std::string &cache_dir, const GenRequest &request) {
+  return cache_dir + G_DIR_SEPARATOR_S + request.provider + G_DIR_SEPARATOR_S + request.key() +
+         ".mp4";
+}
+
 std::vector<ChainEntry> request_chain(const GenRequest &primary, const std::string &endpoint,
                                       const std::string &fallback) {
   std::vector<ChainEntry> chain{{primary, endpoint}};

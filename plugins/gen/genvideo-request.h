@@ -70,6 +70,10 @@ GenRequest parse_genvideo_uri(const std::string &uri, UriOptions *options = null
  * omitted). */
 std::string to_genvideo_uri(const GenRequest &request);
 
+/* Where a content-addressed cache under cache_dir keeps request's result:
+ * <cache_dir>/<provider>/<key>.mp4. */
+std::string cache_file(const std::string &cache_dir, const GenRequest &request);
+
 /* One provider of a fallback chain: the request as that provider gets it,
  * and its base URL (empty: the provider's public one). */
 struct ChainEntry {

@@ -319,8 +319,7 @@ void check_clip(const GenRequest &request, const ClipFacts &facts) {
 }
 
 std::string cache_path(const Settings &settings, const GenRequest &request) {
-  return settings.cache_dir + G_DIR_SEPARATOR_S + request.provider + G_DIR_SEPARATOR_S +
-         request.key() + ".mp4";
+  return reelforge::gen::cache_file(settings.cache_dir, request);
 }
 
 /* Deletes a temporary file unless it was committed. */

@@ -1,0 +1,226 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * `reelforge serve` generating clips through a stand-in Replicate (its
+ * real protocol, on a local port): jobs of generated scenes succeed paying
+ * each clip once, waiting on the provider holds no worker, a refused clip
+ * falls back, budgets and provider limits stop submissions before they
+ * happen, and SIGKILLs in the dangerous windows (after the intent, after
+ * the POST) never pay twice.
+ */
+#include "daemon-fixture.h"
+#include "replicate-stand-in.h"
+
+#include <signal.h>
+
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+namespace reelforge::test {
+namespace {
+
+using namespace std::chrono_literals;
+using store::Result;
+
+/* minimax/hailuo-02: a flat 0.37 USD a generation (schemas/pricing.json). */
+constexpr std::int64_t kClipPrice = 370000;
+
+/* A job of variants (one per word) x scenes generated clips of one second
+ * each; providers_json is the scenes' chain. */
+std::string job_body(const std::vector<std::string> &words, int scenes,
+                     const std::string &providers_json, const std::string &extra = "") {
+  std::string list, scene_list;
+  for (const auto &w : words) list += (list.empty() ? "\"" : ", \"") + w + "\"";
+  for (int i = 0; i < scenes; ++i)
+    scene_list += std::string(i ? ", " : "") + R"({"source": {"generate": {"providers": )" +
+                  providers_json + R"(, "prompt": "${word} shot )" + std::to_string(i) +
+                  R"(", "duration": 1}}, "duration": 1})";
+  return R"({"spec": {"name": "generated", "platforms": ["small"], "scenes": [)" + scene_list +
+         R"(], "variations": {"dimensions": {"word": [)" + list + "]}}}" + extra + "}";
+}
+
+std::string replicate_chain(const ReplicateStandIn &replicate, bool local_fallback = false) {
+  return R"([{"provider": "replicate", "model": "minimax/hailuo-02", "endpoint": ")" +
+         replicate.endpoint() + "\"}" + (local_fallback ? R"(, {"provider": "local"})" : "") + "]";
+}
+
+class DaemonGenerateTest : public DaemonFixture {
+ protected:
+  void SetUp() override {
+    DaemonFixture::SetUp();
+    g_setenv("REPLICATE_API_TOKEN", ReplicateStandIn::kToken, TRUE);
+  }
+  std::int64_t count(const std::string &sql) { return db_->exec(sql).int64(0, 0); }
+  const std::string &clip() { return test_clip_bytes(1, 320, 568); }
+};
+
+TEST_F(DaemonGenerateTest, TwoVariantsOfThreeGeneratedScenesSucceedPayingEachClipOnce) {
+  ReplicateStandIn replicate(clip(), 3);
+  /* One worker: clips in flight at the provider do not hold it. */
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(
+      daemon.url(), job_body({"Sun", "Sea"}, 3, replicate_chain(replicate), ", \"budget\": 5"));
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(job_reaches(id, "succeeded,failed,paused", 120s)) << daemon.log();
+  ASSERT_EQ(status(id), "succeeded") << daemon.log();
+
+  EXPECT_EQ(replicate.submissions(), 6) << "each distinct clip is submitted exactly once";
+  for (const auto &[pid, p] : replicate.predictions())
+    EXPECT_TRUE(p.downloaded) << pid << " (" << p.prompt << ") was paid for but never fetched";
+  EXPECT_GE(replicate.max_in_flight(), 3)
+      << "with one worker, clips waiting on the provider must not hold it";
+  EXPECT_EQ(count("SELECT count(*) FROM artifacts WHERE kind = 'clip'"), 6);
+  EXPECT_EQ(count("SELECT count(*) FROM provider_calls WHERE state = 'succeeded'"
+                  " AND provider_job_id IS NOT NULL"),
+            6);
+  EXPECT_EQ(check_ledger(), 6 * kClipPrice);
+  check_invariants(1);
+
+  /* The API shows the money. */
+  const HttpReply job = http("GET", daemon.url() + "/v1/jobs/" + std::to_string(id), key_);
+  ASSERT_EQ(job.status, 200u);
+  EXPECT_NE(job.body.find("2.22"), std::string::npos) << job.body;
+
+  /* The same clips again: all from the cache, nothing submitted, free. */
+  const auto again = submit(daemon.url(), job_body({"Sun", "Sea"}, 3, replicate_chain(replicate)));
+  ASSERT_TRUE(job_reaches(again, "succeeded,failed,paused", 60s)) << daemon.log();
+  EXPECT_EQ(status(again), "succeeded") << daemon.log();
+  EXPECT_EQ(replicate.submissions(), 6) << "a cached clip was generated again";
+  EXPECT_EQ(check_ledger(), 6 * kClipPrice);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(DaemonGenerateTest, ARefusedClipFallsBackToTheNextProviderAtNoCharge) {
+  ReplicateStandIn replicate(clip(), 1);
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), job_body({"UNSAFE"}, 1, replicate_chain(replicate, true)));
+  ASSERT_TRUE(job_reaches(id, "succeeded,failed,paused", 60s)) << daemon.log();
+  EXPECT_EQ(status(id), "succeeded") << daemon.log();
+  EXPECT_EQ(replicate.submissions(), 1);
+  const Result calls =
+      db_->exec("SELECT provider, state, error, actual_micros FROM provider_calls ORDER BY id");
+  ASSERT_EQ(calls.rows(), 1) << "the local fallback is no paid call";
+  EXPECT_EQ(calls.text(0, 1), "failed");
+  EXPECT_TRUE(calls.text(0, 2).starts_with("refused: ")) << calls.text(0, 2);
+  EXPECT_EQ(calls.int64(0, 3), 0);
+  EXPECT_EQ(check_ledger(), 0);
+  const Result made = db_->exec("SELECT outputs->>'provider' FROM steps WHERE kind = 'generate'");
+  EXPECT_EQ(made.text(0, 0), "local");
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(DaemonGenerateTest, ABudgetStopsTheSubmissionThatWouldExceedIt) {
+  ReplicateStandIn replicate(clip(), 1);
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "2"});
+  ASSERT_TRUE(daemon.up());
+  /* Three clips at 0.37 against 0.80: two fit. */
+  const auto id =
+      submit(daemon.url(), job_body({"Gold"}, 3, replicate_chain(replicate), ", \"budget\": 0.8"));
+  ASSERT_TRUE(job_reaches(id, "paused", 60s)) << status(id) << daemon.log();
+  EXPECT_TRUE(wait_until(
+      [&] { return count("SELECT count(*) FROM provider_calls WHERE state = 'succeeded'") == 2; },
+      30s));
+  EXPECT_EQ(replicate.submissions(), 2) << "a submission beyond the budget reached the provider";
+  const std::string reason =
+      db_->query("SELECT pause_reason FROM jobs WHERE id = $1", id).text(0, 0);
+  EXPECT_NE(reason.find("budget of 0.80 cannot cover 0.37"), std::string::npos) << reason;
+  EXPECT_LE(check_ledger(), 800000);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(DaemonGenerateTest, AProviderLimitHoldsAcrossDaemons) {
+  ReplicateStandIn replicate(clip(), 4);
+  DaemonProcess a(conninfo_, data_dir_, {"--workers", "2", "--provider-limit", "replicate=2"});
+  DaemonProcess b(conninfo_, data_dir_, {"--workers", "2"});
+  ASSERT_TRUE(a.up() && b.up());
+  const auto id = submit(a.url(), job_body({"One", "Two"}, 3, replicate_chain(replicate)));
+  ASSERT_TRUE(job_reaches(id, "succeeded,failed,paused", 120s)) << a.log() << b.log();
+  EXPECT_EQ(status(id), "succeeded");
+  EXPECT_EQ(replicate.submissions(), 6);
+  EXPECT_LE(replicate.max_in_flight(), 2) << "the limit of 2 was exceeded";
+  EXPECT_EQ(replicate.max_in_flight(), 2) << "the limit held the work back to one at a time";
+  EXPECT_EQ(a.stop(), 0);
+  EXPECT_EQ(b.stop(), 0);
+}
+
+/* SIGKILL in the windows where a crash could pay twice, then recovery as a
+ * person would do it: a job paused for a call of unknown fate is resumed
+ * (the person checked the provider). Each trial kills one daemon in one
+ * window; after every trial the provider saw at most one submission per
+ * intent row, and nothing the provider billed is missing from the ledger. */
+TEST_F(DaemonGenerateTest, KillsInTheProviderWindowsNeverPayTwice) {
+  ReplicateStandIn replicate(clip(), 1);
+  const std::vector<std::string> windows{"after-intent", "after-submit", "render"};
+  std::mt19937 random(std::random_device{}());
+  const int trials = 9;
+  int jobs = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const std::string window = windows[trial % windows.size()];
+    g_setenv("REELFORGE_FAULT_WINDOWS", window.c_str(), TRUE);
+    g_setenv("REELFORGE_FAULT_PAUSE_MS", "3000", TRUE);
+    DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "2", "--max-attempts", "40"});
+    g_unsetenv("REELFORGE_FAULT_WINDOWS");
+    ASSERT_TRUE(daemon.up());
+    if (trial < static_cast<int>(windows.size()) || random() % 2 == 0) {
+      ASSERT_GT(submit(daemon.url(),
+                       job_body({"K" + std::to_string(trial)}, 2, replicate_chain(replicate))),
+                0);
+      ++jobs;
+    }
+    const bool reached = wait_until(
+        [&] { return daemon.log().find("fault window " + window) != std::string::npos; }, 30s);
+    daemon.kill_hard();
+    RecordProperty("trial-" + std::to_string(trial), window + (reached ? "" : " (not reached)"));
+    EXPECT_LE(replicate.submissions(), count("SELECT count(*) FROM provider_calls"))
+        << "trial " << trial << " (" << window << "): a submission without an intent";
+  }
+
+  /* A survivor finishes; a person resumes what waits for them. */
+  DaemonProcess survivor(conninfo_, data_dir_, {"--workers", "2", "--max-attempts", "40"});
+  ASSERT_TRUE(survivor.up());
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_TRUE(all_jobs_done(120s)) << survivor.log();
+    const Result paused = db_->exec("SELECT id, pause_reason FROM jobs WHERE status = 'paused'");
+    if (paused.rows() == 0) break;
+    for (int i = 0; i < paused.rows(); ++i) {
+      EXPECT_NE(paused.text(i, 1).find("no job id was stored"), std::string::npos)
+          << paused.text(i, 1);
+      const HttpReply r =
+          http("POST", survivor.url() + "/v1/jobs/" + paused.text(i, 0) + "/resume", key_);
+      EXPECT_EQ(r.status, 200u) << r.body;
+    }
+  }
+  EXPECT_EQ(survivor.stop(), 0);
+  check_invariants(jobs);
+
+  /* At most one submission per intent; every provider job known to at
+   * most one call; the ledger holds exactly what the provider billed for
+   * the jobs the calls name. */
+  EXPECT_LE(replicate.submissions(), count("SELECT count(*) FROM provider_calls"));
+  const Result ids = db_->exec(
+      "SELECT provider_job_id, count(*) FROM provider_calls WHERE provider_job_id IS NOT NULL"
+      " GROUP BY 1");
+  std::set<std::string> named;
+  for (int i = 0; i < ids.rows(); ++i) {
+    EXPECT_EQ(ids.int64(i, 1), 1) << ids.text(i, 0) << " is followed by two calls";
+    named.insert(ids.text(i, 0));
+  }
+  std::int64_t billed = 0;
+  for (const auto &[pid, p] : replicate.predictions())
+    if (p.succeeded) {
+      EXPECT_TRUE(named.contains(pid)) << pid << " was billed but no call follows it";
+      billed += kClipPrice;
+    }
+  EXPECT_EQ(check_ledger(), billed);
+  RecordProperty("submissions", replicate.submissions());
+  RecordProperty("needs-attention",
+                 std::to_string(count("SELECT count(*) FROM events WHERE to_status = "
+                                      "'needs-attention'")));
+}
+
+}  // namespace
+}  // namespace reelforge::test
