@@ -1157,3 +1157,32 @@ TEST(GenVideoSrcCancel, AFailedCancelIsAWarningAndTheStopCompletes) {
   gst_element_get_state(playing.pipeline.get(), &state, nullptr, 0);
   EXPECT_EQ(state, GST_STATE_NULL);
 }
+
+/* A flushing seek interrupts the wait but is not a stop: the element polls
+ * the same job again afterwards, so cancelling it would only pay twice. */
+TEST(GenVideoSrcCancel, AFlushingSeekKeepsPollingTheSameJobWithoutCancelling) {
+  FakeProvider fake("replicate", never_done());
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  ASSERT_TRUE(gst_element_seek_simple(playing.gen.get(), GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH, 0));
+  const int polls_at_seek = fake.polls();
+  /* Progress again, for the same job. */
+  std::string polled_after;
+  while (fake.polls() <= polls_at_seek + 1 || polled_after.empty()) {
+    reelforge::MessagePtr message(gst_bus_timed_pop_filtered(
+        playing.bus.get(), 10 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)));
+    ASSERT_TRUE(message) << "no progress after the seek";
+    ASSERT_EQ(GST_MESSAGE_TYPE(message.get()), GST_MESSAGE_ELEMENT);
+    const GstStructure *s = gst_message_get_structure(message.get());
+    if (gst_structure_has_name(s, "genvideosrc-progress"))
+      polled_after = reelforge::test::get_string(s, "job-id");
+  }
+  EXPECT_EQ(polled_after, playing.job_id);
+  EXPECT_EQ(fake.submissions(), 1);
+  EXPECT_EQ(fake.cancel_requests().size(), 0u);
+  /* The stop that follows cancels it, once. */
+  playing.stop("genvideosrc-cancelled");
+  EXPECT_EQ(fake.cancel_requests().size(), 1u);
+}
