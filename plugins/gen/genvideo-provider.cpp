@@ -11,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace reelforge::gen {
@@ -171,6 +172,39 @@ class HttpProvider : public Provider {
                    prefix + detail);
   }
 
+  /* Sends a cancel request (repeatable: cancelling twice is harmless) with
+   * the cancel deadline and retries. Returns the reply when the provider
+   * accepted (2xx), nullopt when the job is already over or unknown (404,
+   * 409, 410, a 400 saying it already completed); throws GenError for any
+   * other answer, as poll() would. */
+  std::optional<http::Response> send_cancel(const std::string &method, const std::string &url) {
+    http::Request request{.method = method, .url = url, .timeout = config_.cancel_timeout};
+    authorise(request);
+    http::Response response;
+    try {
+      response = client_.send(request, config_.cancel_retry);
+    } catch (const http::HttpError &e) {
+      throw GenError(e.transient() ? ErrorClass::kTransient : ErrorClass::kFatal,
+                     std::string(name()) + ": cancel: " + e.what());
+    }
+    if (response.ok()) return response;
+    if (response.status == 404 || response.status == 409 || response.status == 410 ||
+        (response.status == 400 && says_already_completed(response.body)))
+      return std::nullopt;
+    throw_for_status(response, "cancel", method + " " + http::redact_url(url));
+  }
+
+  /* fal's {"status":"ALREADY_COMPLETED"}, or an error text saying so. */
+  static bool says_already_completed(const std::string &body) {
+    GCharPtr lowered(g_ascii_strdown(body.c_str(), -1));
+    const std::string text = lowered.get();
+    if (text.find("already_completed") != std::string::npos) return true;
+    if (text.find("already") == std::string::npos) return false;
+    for (const char *word : {"complete", "finished", "succeeded", "failed", "cancel", "done"})
+      if (text.find(word) != std::string::npos) return true;
+    return false;
+  }
+
   /* The human part of an error body: RFC 7807 detail, {"error":{"message"}},
    * {"detail":{"message"}}, {"failure"}... or the start of the text. */
   static std::string error_detail(const std::string &body) {
@@ -253,6 +287,23 @@ class ReplicateProvider : public HttpProvider {
     if (!JSON_NODE_HOLDS_OBJECT(reply.get()))
       throw GenError(ErrorClass::kFatal, "replicate: the prediction is not a JSON object");
     return status_of(json_node_get_object(reply.get()));
+  }
+
+  bool can_cancel() const override { return true; }
+  bool cancel(const std::string &job_id) override {
+    auto reply = send_cancel("POST", endpoint_ + "/v1/predictions/" + job_id + "/cancel");
+    if (!reply) return false;
+    /* The prediction as it is now: one that had already ended stays so. */
+    try {
+      auto node = parse_json(reply->body, "replicate reply");
+      if (JSON_NODE_HOLDS_OBJECT(node.get())) {
+        const std::string status = member_string(json_node_get_object(node.get()), "status");
+        if (status == "succeeded" || status == "failed" || status == "aborted") return false;
+      }
+    } catch (const std::exception &) {
+      /* A 2xx without a readable prediction: accepted all the same. */
+    }
+    return true;
   }
 
  protected:
@@ -367,6 +418,11 @@ class RunwayProvider : public HttpProvider {
     return status;
   }
 
+  bool can_cancel() const override { return true; }
+  bool cancel(const std::string &job_id) override {
+    return send_cancel("DELETE", endpoint_ + "/v1/tasks/" + job_id).has_value();
+  }
+
  protected:
   void authorise(http::Request &request) const override {
     request.headers.emplace_back("Authorization", "Bearer " + config_.api_key);
@@ -395,6 +451,9 @@ class VeoProvider : public HttpProvider {
       : HttpProvider(config, client, "https://generativelanguage.googleapis.com/v1beta") {}
   const char *name() const override { return "veo"; }
   std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(10); }
+
+  /* providers.md documents no cancel for Gemini API operations (only
+   * start and get): Provider::cancel() returns false and sends nothing. */
 
   Submission submit(const GenRequest &request) override {
     auto body = new_object_node();
@@ -533,15 +592,23 @@ class FalProvider : public HttpProvider {
     if (submission.job_id.empty())
       throw GenError(ErrorClass::kFatal, "fal: the submit reply has no request_id");
     /* The queue names its own URLs; keep them for this job. */
-    status_urls_[submission.job_id] = {member_string(queued, "status_url"),
-                                       member_string(queued, "response_url")};
+    QueueUrls urls{member_string(queued, "status_url"), member_string(queued, "response_url"),
+                   member_string(queued, "cancel_url")};
+    const QueueUrls documented = documented_urls(submission.job_id);
+    for (auto [field, fallback] : {std::pair{&urls.status, &documented.status},
+                                   {&urls.response, &documented.response},
+                                   {&urls.cancel, &documented.cancel}})
+      if (field->empty()) *field = *fallback;
+    queue_urls_[submission.job_id] = urls;
     submission.status.status = member_string(queued, "status");
     if (submission.status.status.empty()) submission.status.status = "IN_QUEUE";
     return submission;
   }
 
   JobStatus poll(const std::string &job_id) override {
-    auto [status_url, response_url] = urls_for(job_id);
+    const QueueUrls urls = urls_for(job_id);
+    const std::string &status_url = urls.status;
+    const std::string &response_url = urls.response;
     auto reply = call("GET", status_url, "", "get status");
     JsonObject *o =
         JSON_NODE_HOLDS_OBJECT(reply.get()) ? json_node_get_object(reply.get()) : nullptr;
@@ -572,21 +639,39 @@ class FalProvider : public HttpProvider {
     return status;
   }
 
+  bool can_cancel() const override { return true; }
+  bool cancel(const std::string &job_id) override {
+    return send_cancel("PUT", urls_for(job_id).cancel).has_value();
+  }
+
  protected:
   void authorise(http::Request &request) const override {
     request.headers.emplace_back("Authorization", "Key " + config_.api_key);
   }
 
  private:
-  std::pair<std::string, std::string> urls_for(const std::string &job_id) const {
-    if (auto it = status_urls_.find(job_id); it != status_urls_.end() && !it->second.first.empty())
-      return it->second;
-    /* A resumed job: the documented URL shape. */
-    const std::string base = endpoint_ + "/" + config_.model + "/requests/" + job_id;
-    return {base + "/status", base};
+  struct QueueUrls {
+    std::string status, response, cancel;
+  };
+
+  QueueUrls urls_for(const std::string &job_id) const {
+    if (auto it = queue_urls_.find(job_id); it != queue_urls_.end()) return it->second;
+    return documented_urls(job_id);
   }
 
-  std::map<std::string, std::pair<std::string, std::string>> status_urls_;
+  /* A job submitted elsewhere (resumed): the queue's documented URL shape,
+   * under the model's owner/app without the endpoint path
+   * (fal-ai/kling-video/v2/master/text-to-video → fal-ai/kling-video). */
+  QueueUrls documented_urls(const std::string &job_id) const {
+    std::string app = config_.model;
+    if (const auto owner_end = app.find('/'); owner_end != std::string::npos)
+      if (const auto app_end = app.find('/', owner_end + 1); app_end != std::string::npos)
+        app.resize(app_end);
+    const std::string base = endpoint_ + "/" + app + "/requests/" + job_id;
+    return {base + "/status", base, base + "/cancel"};
+  }
+
+  std::map<std::string, QueueUrls> queue_urls_;
 };
 
 /* --- Luma Dream Machine --------------------------------------------------------- */
@@ -597,6 +682,11 @@ class LumaProvider : public HttpProvider {
       : HttpProvider(config, client, "https://api.lumalabs.ai/dream-machine/v1") {}
   const char *name() const override { return "luma"; }
   std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(3); }
+
+  /* providers.md documents no cancel for Luma generations (only create
+   * and get; Luma's DELETE /generations/{id} deletes a generation, and
+   * whether that stops a running one and its billing is not documented):
+   * Provider::cancel() returns false and sends nothing. */
 
   Submission submit(const GenRequest &request) override {
     auto body = new_object_node();
@@ -688,6 +778,10 @@ const char *error_class_name(ErrorClass error_class) {
 
 http::Request Provider::download_request(const std::string &output_url) const {
   return http::Request{.url = output_url};
+}
+
+bool Provider::cancel(const std::string &) {
+  return false;
 }
 
 const char *api_key_variable(const std::string &name) {

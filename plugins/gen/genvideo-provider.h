@@ -3,9 +3,9 @@
  *
  * The HTTP video providers behind genvideosrc, one protocol each, exactly as
  * /shared/reference/providers.md documents them: Replicate, Runway, Veo
- * (Gemini API), fal and Luma. A provider submits one job, polls it and names
- * the result's URL; genvideosrc paces the polls, downloads, checks and
- * caches. Every failure is a GenError of one class:
+ * (Gemini API), fal and Luma. A provider submits one job, polls it, names
+ * the result's URL and, where the API allows, cancels it; genvideosrc paces
+ * the polls, downloads, checks and caches. Every failure is a GenError of one class:
  *
  *  - transient: 5xx, timeouts, connection resets (already retried by the
  *    HTTP client; the caller may try the next provider);
@@ -70,6 +70,35 @@ class Provider {
   virtual JobStatus poll(const std::string &job_id) = 0;
   /* The request that downloads output_url (Veo's needs the key). */
   virtual http::Request download_request(const std::string &output_url) const;
+
+  /* Asks the provider to stop job_id, with the provider's own cancel request
+   * (/shared/reference/providers.md), bounded by ProviderConfig's
+   * cancel_timeout and cancel_retry.
+   *
+   * Returns true when the provider accepted: the job is stopped or stopping.
+   * Returns false, without an error, when this call stopped nothing:
+   *  - the provider has no cancel request (can_cancel() is false: veo and
+   *    luma, whose cancel providers.md does not document; nothing is sent);
+   *  - the job had already finished or is unknown: 404, 409 or 410, a 400
+   *    saying it already completed (fal's ALREADY_COMPLETED), or a
+   *    Replicate prediction answered as succeeded, failed or aborted.
+   * Throws GenError with the classes of poll() for anything else (refused
+   * key, 5xx or 429 outlasting the retries, other 4xx), http::Cancelled when
+   * the client is cancelled. The key never appears in a message.
+   *
+   * The requests:
+   *  - replicate: POST /v1/predictions/{id}/cancel;
+   *  - runway: DELETE /v1/tasks/{id} (for a task that already finished,
+   *    Runway deletes it and its output: do not cancel what you still
+   *    download);
+   *  - fal: PUT the cancel_url of the submit reply, or for a job this
+   *    object did not submit {endpoint}/{owner}/{app}/requests/{id}/cancel
+   *    (the model's first two path segments, as fal's queue names its URLs);
+   *    fal cancels only before the request starts, so an IN_PROGRESS
+   *    request may still finish and be billed. */
+  virtual bool cancel(const std::string &job_id);
+  /* Whether cancel() sends a request at all. */
+  virtual bool can_cancel() const { return false; }
 };
 
 struct ProviderConfig {
@@ -78,6 +107,13 @@ struct ProviderConfig {
   std::string model; /* the request's (fal's resumed jobs need it for their URLs) */
   std::chrono::milliseconds timeout{60000}; /* per HTTP request */
   http::RetryPolicy retry;
+  /* cancel() is best effort, often on the way to a stop that must not wait
+   * for long: a shorter deadline and fewer retries. */
+  std::chrono::milliseconds cancel_timeout{10000};
+  http::RetryPolicy cancel_retry{.max_attempts = 2,
+                                 .initial_backoff = std::chrono::milliseconds(500),
+                                 .max_backoff = std::chrono::milliseconds(2000),
+                                 .max_retry_after = std::chrono::milliseconds(5000)};
 };
 
 /* The HTTP provider called name (not "local"); throws GenError (fatal) for

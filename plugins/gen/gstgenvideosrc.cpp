@@ -24,6 +24,26 @@
  * thread; flushing or going to READY interrupts it at once (a job already
  * submitted is remembered and polled, not submitted again).
  *
+ * ## Cancelling
+ *
+ * When the element stops (PAUSED to READY, so also when the pipeline goes
+ * to NULL or is torn down) while a provider job it follows is still
+ * running, it asks the provider to cancel that job, once, and posts
+ * `genvideosrc-cancelled`; a failed cancel is a warning, never an error.
+ * The jobs it follows are the ones it submitted and the one it resumed
+ * with #GstGenVideoSrc:resume-id. A job is no longer running once the
+ * provider said it succeeded (even if the download then failed) or a poll
+ * failed for good (the job failed, was refused or is unknown); a job whose
+ * polls gave up on transient errors, or that outlived
+ * #GstGenVideoSrc:job-timeout, is still running and is cancelled. A
+ * flushing seek does not cancel: after the seek the element polls the same
+ * job again. With #GstGenVideoSrc:cancel-on-stop FALSE (read when the
+ * element stops) nothing is cancelled: an application that stops for a
+ * shutdown and resumes later with resume-id sets it just before stopping.
+ * replicate, runway and fal have a cancel request (fal only before the
+ * request starts); veo and luma have none documented, so their jobs run on
+ * (`accepted` FALSE).
+ *
  * Jobs per provider are limited process-wide (#GstGenVideoSrc:max-concurrent,
  * in flight from submission to download) and their starts spaced by
  * #GstGenVideoSrc:stagger. HTTP 429 with Retry-After is honoured; 5xx,
@@ -67,6 +87,12 @@
  *   (string: the cached file), `bytes` (guint64), `actual-duration`
  *   (gdouble s), `cost` (gdouble, 0 for a cache hit, -1 if unknown),
  *   `currency`, `cache-hit` (gboolean).
+ * - `genvideosrc-cancelled`: posted while the element stops, for each job
+ *   still running then (unless cancel-on-stop is FALSE): `job-id`,
+ *   `accepted` (gboolean: TRUE when the provider accepted the cancel; FALSE
+ *   when it has no cancel request or the job had already ended). It is posted during the change to
+ * READY, before a pipeline going to NULL flushes its bus: read it with a synchronous bus handler or
+ * stop in two steps (READY, then NULL).
  *
  * A `local` request posts the same messages; its "job" is the render.
  *
@@ -141,6 +167,7 @@ enum {
   PROP_POLL_INTERVAL,
   PROP_JOB_TIMEOUT,
   PROP_FALLBACK,
+  PROP_CANCEL_ON_STOP,
   PROP_LOCATION,
 };
 
@@ -153,8 +180,10 @@ constexpr gint DEFAULT_MAX_CONCURRENT = 4;  /* jobs per provider in the process 
 constexpr guint DEFAULT_STAGGER = 1000;     /* ms between starts per provider */
 constexpr guint DEFAULT_POLL_INTERVAL = 0;  /* ms; 0: the provider's pace */
 constexpr guint DEFAULT_JOB_TIMEOUT = 1800; /* s from submission to result */
-constexpr double kDurationTolerance = 0.5;  /* s */
-constexpr double kAspectTolerance = 0.02;   /* relative */
+constexpr gboolean DEFAULT_CANCEL_ON_STOP = TRUE;
+constexpr std::chrono::seconds kMaxCancelTimeout{10}; /* a stop waits no longer per request */
+constexpr double kDurationTolerance = 0.5;            /* s */
+constexpr double kAspectTolerance = 0.02;             /* relative */
 
 namespace {
 
@@ -178,6 +207,15 @@ struct Settings {
   guint poll_interval = DEFAULT_POLL_INTERVAL;
   guint job_timeout = DEFAULT_JOB_TIMEOUT;
   std::string fallback;
+  bool cancel_on_stop = DEFAULT_CANCEL_ON_STOP;
+};
+
+/* A provider job this element submitted or resumed. The provider object is
+ * kept with it: fal's cancel URL comes from its submit reply. */
+struct RemoteJob {
+  std::string id; /* empty until submitted */
+  std::unique_ptr<reelforge::gen::Provider> provider;
+  bool running = false; /* neither succeeded nor failed for good yet */
 };
 
 /* The outcome: an open cached file. */
@@ -188,9 +226,10 @@ struct State {
   int fd = -1;
   guint64 size = 0;
   std::string location;
-  /* Jobs submitted by this element, by chain index: a restart after a
-   * flush polls them instead of submitting again. */
-  std::map<size_t, std::string> submitted;
+  /* Jobs submitted or resumed by this element, by chain index: a restart
+   * after a flush polls them instead of submitting again, and stop()
+   * cancels the running ones. */
+  std::map<size_t, RemoteJob> jobs;
 
   void close_file() {
     if (fd >= 0) ::close(fd);
@@ -447,47 +486,53 @@ class Generation {
     config.api_key = attempt_.api_key;
     config.model = request.model;
     config.timeout = std::chrono::seconds(settings_.timeout);
-    auto provider = reelforge::gen::make_provider(request.provider, config, client_);
+    config.cancel_timeout = std::min<std::chrono::milliseconds>(config.timeout, kMaxCancelTimeout);
+    RemoteJob &job = state_.jobs[index_];
+    if (!job.provider)
+      job.provider = reelforge::gen::make_provider(request.provider, config, client_);
+    reelforge::gen::Provider &provider = *job.provider;
     const auto interval = settings_.poll_interval > 0
                               ? std::chrono::milliseconds(settings_.poll_interval)
-                              : provider->poll_interval();
+                              : provider.poll_interval();
 
     reelforge::gen::JobStatus status;
-    std::string resume = attempt_.resume_id;
-    if (resume.empty())
-      if (auto it = state_.submitted.find(index_); it != state_.submitted.end())
-        resume = it->second;
+    const std::string resume = job.id.empty() ? attempt_.resume_id : job.id;
     started_ = std::chrono::steady_clock::now();
     guint polls = 0;
     if (!resume.empty()) {
       job_id_ = resume;
+      if (job.id.empty()) {
+        job.id = resume;
+        job.running = true;
+      }
       GST_INFO_OBJECT(self_, "resuming %s job %s: polling, not submitting",
                       request.provider.c_str(), job_id_.c_str());
-      status = poll(*provider, polls);
+      status = poll(provider, job, polls);
     } else {
       post_submitting();
       GST_INFO_OBJECT(self_, "submitting to %s (%s)", request.provider.c_str(),
                       request.model.c_str());
-      auto submission = provider->submit(request);
+      auto submission = provider.submit(request);
       job_id_ = submission.job_id;
-      state_.submitted[index_] = job_id_;
+      job.id = job_id_;
       status = submission.status;
+      job.running = status.state != reelforge::gen::JobStatus::State::kSucceeded;
       post_submitted();
     }
     const auto deadline = started_ + std::chrono::seconds(settings_.job_timeout);
     while (status.state != reelforge::gen::JobStatus::State::kSucceeded) {
       if (std::chrono::steady_clock::now() > deadline)
-        throw GenError(ErrorClass::kTransient,
-                       request.provider + ": job " + job_id_ + " not done after " +
-                           std::to_string(settings_.job_timeout) +
-                           " s (job-timeout); resume it with resume-id=" + job_id_);
+        throw GenError(ErrorClass::kTransient, request.provider + ": job " + job_id_ +
+                                                   " not done after " +
+                                                   std::to_string(settings_.job_timeout) +
+                                                   " s (job-timeout)" + resume_hint());
       client_.wait(interval);
-      status = poll(*provider, polls);
+      status = poll(provider, job, polls);
     }
     GST_INFO_OBJECT(self_, "%s job %s succeeded; downloading", request.provider.c_str(),
                     job_id_.c_str());
     try {
-      auto download = provider->download_request(status.output_url);
+      auto download = provider.download_request(status.output_url);
       download.timeout = std::chrono::seconds(settings_.timeout);
       http::RetryPolicy policy;
       client_.download(download, path, policy);
@@ -498,20 +543,28 @@ class Generation {
     }
   }
 
+  /* How a job left running can be picked up again. */
+  std::string resume_hint() const {
+    return "; to resume it later with resume-id=" + job_id_ +
+           ", set cancel-on-stop=false before stopping (else stopping cancels it)";
+  }
+
   /* One poll; a transient failure is polled again (never resubmitted)
-   * for a few rounds before giving up with the job id to resume. */
-  reelforge::gen::JobStatus poll(reelforge::gen::Provider &provider, guint &polls) {
+   * for a few rounds before giving up with the job id to resume. A
+   * success or a failure for good ends the job's running state. */
+  reelforge::gen::JobStatus poll(reelforge::gen::Provider &provider, RemoteJob &job, guint &polls) {
     for (int round = 1;; ++round) {
       try {
         auto status = provider.poll(job_id_);
         ++polls;
+        if (status.state == reelforge::gen::JobStatus::State::kSucceeded) job.running = false;
         post_progress(status.status, status.progress, polls);
         return status;
       } catch (const GenError &e) {
         if (e.error_class() != ErrorClass::kTransient || round >= 3) {
           if (e.error_class() == ErrorClass::kTransient)
-            throw GenError(ErrorClass::kTransient,
-                           std::string(e.what()) + " (resume with resume-id=" + job_id_ + ")");
+            throw GenError(ErrorClass::kTransient, std::string(e.what()) + resume_hint());
+          job.running = false; /* failed, refused or unknown: nothing left to cancel */
           throw;
         }
         GST_WARNING_OBJECT(self_, "poll failed, polling again: %s", e.what());
@@ -633,6 +686,33 @@ void ensure_generated(GstGenVideoSrc *self, State &state) {
                                               : failures + " (provider " + last_provider + ")");
 }
 
+/* Asks the provider to cancel each job still running (best effort: a
+ * failure is a warning) and posts genvideosrc-cancelled for each. */
+void cancel_running_jobs(GstGenVideoSrc *self, State &state) {
+  for (auto &[index, job] : state.jobs) {
+    if (!job.running || job.id.empty() || !job.provider || index >= state.chain.size()) continue;
+    job.running = false; /* once */
+    const GenRequest &request = state.chain[index].request;
+    try {
+      const bool accepted = job.provider->cancel(job.id);
+      GST_INFO_OBJECT(self, "%s job %s: %s", request.provider.c_str(), job.id.c_str(),
+                      accepted                     ? "cancelled"
+                      : job.provider->can_cancel() ? "already over, nothing to cancel"
+                                                   : "the provider has no cancel; it runs on");
+      GstStructure *s = new_message("genvideosrc-cancelled", request, requested_duration(request));
+      gst_structure_set(s, "job-id", G_TYPE_STRING, job.id.c_str(), "accepted", G_TYPE_BOOLEAN,
+                        accepted, nullptr);
+      post(self, s);
+    } catch (const std::exception &e) {
+      /* GenError or http::Cancelled: the job may run on; stopping goes on. */
+      const std::string warning = request.provider + ": could not cancel job " + job.id + ": " +
+                                  e.what() + " (it may still run and be billed)";
+      GST_WARNING_OBJECT(self, "%s", warning.c_str());
+      GST_ELEMENT_WARNING(self, RESOURCE, FAILED, ("%s", warning.c_str()), (nullptr));
+    }
+  }
+}
+
 }  // namespace
 
 /* --- GstBaseSrc ------------------------------------------------------------------------- */
@@ -653,20 +733,29 @@ static gboolean gst_gen_video_src_start(GstBaseSrc *src) {
                          std::string("genvideosrc: ") + e.what());
     }
     state.ready = false;
-    state.submitted.clear();
+    state.jobs.clear();
     return TRUE;
   });
 }
 
 static gboolean gst_gen_video_src_stop(GstBaseSrc *src) {
   GstGenVideoSrc *self = GST_GEN_VIDEO_SRC(src);
-  State &state = self->priv->state;
-  state.close_file();
-  state.ready = false;
-  state.chain.clear();
-  state.submitted.clear();
-  self->priv->client.reset();
-  return TRUE;
+  return REELFORGE_GUARD(self, FALSE, [&] {
+    State &state = self->priv->state;
+    bool cancel_on_stop = false;
+    {
+      std::lock_guard lock(self->priv->lock);
+      cancel_on_stop = self->priv->settings.cancel_on_stop;
+    }
+    state.close_file();
+    state.ready = false;
+    /* unlock() cancelled the client to interrupt the streaming thread. */
+    self->priv->client.reset();
+    if (cancel_on_stop) cancel_running_jobs(self, state);
+    state.chain.clear();
+    state.jobs.clear();
+    return TRUE;
+  });
 }
 
 static gboolean gst_gen_video_src_unlock(GstBaseSrc *src) {
@@ -811,6 +900,9 @@ static void gst_gen_video_src_set_property(GObject *object, guint prop_id, const
     case PROP_FALLBACK:
       s.fallback = text();
       break;
+    case PROP_CANCEL_ON_STOP:
+      s.cancel_on_stop = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -882,6 +974,9 @@ static void gst_gen_video_src_get_property(GObject *object, guint prop_id, GValu
       break;
     case PROP_FALLBACK:
       g_value_set_string(value, s.fallback.c_str());
+      break;
+    case PROP_CANCEL_ON_STOP:
+      g_value_set_boolean(value, s.cancel_on_stop);
       break;
     case PROP_LOCATION:
       g_value_set_string(value, self->priv->location.c_str());
@@ -1104,6 +1199,23 @@ static void gst_gen_video_src_class_init(GstGenVideoSrcClass *klass) {
    */
   install_string(gobject_class, PROP_FALLBACK, "fallback", "Fallback",
                  "JSON array of {provider, model, ...} to try in order after a failure", "");
+  /**
+   * GstGenVideoSrc:cancel-on-stop:
+   *
+   * When the element stops while a job it submitted or resumed is still
+   * running, ask the provider to cancel it (replicate, runway, fal; veo and
+   * luma have no cancel). Read at the moment the element stops, so it may be
+   * changed while playing: an application that stops for a shutdown and
+   * resumes the job later with resume-id sets it to FALSE first.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_CANCEL_ON_STOP,
+      g_param_spec_boolean("cancel-on-stop", "Cancel on stop",
+                           "Cancel a still running provider job when the element stops (read "
+                           "when it stops; FALSE keeps it for resume-id)",
+                           DEFAULT_CANCEL_ON_STOP,
+                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                    GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
       g_param_spec_string("location", "Location", "The cached clip being served (read-only)",

@@ -68,6 +68,7 @@ struct Script {
   bool malformed = false;     /* the submission reply is not JSON */
   bool throttled = false;     /* waiting states before running (THROTTLED, IN_QUEUE) */
   bool submit_stalls = false; /* the first submission creates a job but answers too late */
+  bool cancel_fails = false;  /* cancel requests answer 503 */
   double clip_seconds = 2;
 };
 
@@ -95,6 +96,15 @@ class FakeProvider {
   int polls() const { return polls_; }
   int max_in_flight() const { return max_in_flight_; }
   StandInServer &server() { return server_; }
+  /* The cancel requests received: replicate's POST …/cancel, runway's
+   * DELETE, fal's PUT (veo and luma have none). */
+  std::vector<RecordedRequest> cancel_requests() const {
+    std::vector<RecordedRequest> found;
+    for (auto &r : server_.requests())
+      if (r.method == "DELETE" || r.method == "PUT" || g_str_has_suffix(r.path.c_str(), "/cancel"))
+        found.push_back(r);
+    return found;
+  }
   /* A job that exists before the test (for resume-id). */
   std::string precreate_job() {
     std::lock_guard lock(mutex_);
@@ -129,6 +139,14 @@ class FakeProvider {
     return ++it->second;
   }
   bool fail_this_poll() { return poll_failures_++ < script_.poll_500; }
+  /* The answer to a cancel of id: nullopt when accepted. */
+  std::optional<Reply> refuse_cancel(const RecordedRequest &r, const std::string &id) {
+    if (!authorised(r)) return Reply::json(401, R"({"detail":"Invalid token."})");
+    if (script_.cancel_fails) return Reply::json(503, R"({"detail":"Service unavailable"})");
+    std::lock_guard lock(mutex_);
+    if (jobs_.count(id) == 0) return Reply::json(404, R"({"detail":"Not found."})");
+    return std::nullopt;
+  }
   std::optional<Reply> throttle_submit() {
     if (submit_attempts_++ < script_.submit_429)
       return Reply::json(429,
@@ -202,6 +220,11 @@ class FakeProvider {
       return Reply::json(200, head + R"("status":"succeeded","output":")" + file_url(id) +
                                   R"(","error":null,"metrics":{"predict_time":42.1}})");
     });
+    server_.route("POST", "/v1/predictions/", [this](const RecordedRequest &r) {
+      const std::string id = tail(r.path.substr(0, r.path.rfind("/cancel")));
+      if (auto refusal = refuse_cancel(r, id)) return *refusal;
+      return Reply::json(200, R"({"id":")" + id + R"(","status":"canceled","output":null})");
+    });
   }
 
   /* --- Runway ----------------------------------------------------------------- */
@@ -236,6 +259,10 @@ class FakeProvider {
       }
       return Reply::json(200,
                          head + R"("status":"SUCCEEDED","output":[")" + file_url(id) + R"("]})");
+    });
+    server_.route("DELETE", "/v1/tasks/", [this](const RecordedRequest &r) {
+      if (auto refusal = refuse_cancel(r, tail(r.path))) return *refusal;
+      return Reply::text(204, "");
     });
   }
 
@@ -313,6 +340,11 @@ class FakeProvider {
             R"({"detail":[{"type":"content_policy_violation","msg":"flagged by content checker"}]})");
       return Reply::json(200, R"({"video":{"url":")" + file_url(id) +
                                   R"(","content_type":"video/mp4"},"seed":7})");
+    });
+    server_.route("PUT", "/fal-ai/", [this](const RecordedRequest &r) {
+      const std::string id = tail(r.path.substr(0, r.path.rfind("/cancel")));
+      if (auto refusal = refuse_cancel(r, id)) return *refusal;
+      return Reply::json(202, R"({"status":"CANCELLATION_REQUESTED"})");
     });
   }
 
@@ -417,6 +449,9 @@ TEST_P(HappyPath, SubmitsOncePollsDownloadsAndPostsTheFourMessages) {
   EXPECT_FALSE(hit);
   /* The cached file is the provider's clip, byte for byte. */
   EXPECT_TRUE(read_file(reelforge::test::get_string(done, "location")) == fake.clip());
+  /* A job that succeeded is not cancelled when the pipeline stops. */
+  EXPECT_EQ(fake.cancel_requests().size(), 0u);
+  EXPECT_EQ(run.messages("genvideosrc-cancelled").size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Providers, HappyPath,
@@ -942,4 +977,212 @@ TEST(GenVideoSrcLocal, GenvideoUriPlaysInUridecodebin3) {
   g_object_get(element, "prompt", &prompt, nullptr);
   EXPECT_STREQ(prompt, "Hello world");
   g_free(prompt);
+}
+
+/* --- cancelling on stop
+ * ------------------------------------------------------------------------------ */
+
+namespace {
+
+/* A pipeline whose genvideosrc (named gen) is polling a job that never
+ * finishes. */
+struct PollingPipeline {
+  reelforge::GstObjectPtr<GstElement> pipeline;
+  reelforge::GstObjectPtr<GstBus> bus;
+  reelforge::GstObjectPtr<GstElement> gen;
+  std::string job_id;
+
+  /* Plays until the first progress message: the job is submitted (or
+   * resumed) and being polled. */
+  PollingPipeline(FakeProvider &fake, const TempDir &cache, const std::string &more = "") {
+    GError *error = nullptr;
+    pipeline = reelforge::adopt_floating(gst_parse_launch(
+        (source_for(fake, cache, "name=gen " + more) + " ! fakesink").c_str(), &error));
+    EXPECT_EQ(error, nullptr);
+    if (error) return;
+    bus.reset(gst_element_get_bus(pipeline.get()));
+    gen.reset(gst_bin_get_by_name(GST_BIN(pipeline.get()), "gen"));
+    gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+    while (job_id.empty()) {
+      reelforge::MessagePtr message(gst_bus_timed_pop_filtered(
+          bus.get(), 10 * GST_SECOND,
+          static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)));
+      if (!message || GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_ELEMENT) {
+        ADD_FAILURE() << "no progress message";
+        return;
+      }
+      const GstStructure *s = gst_message_get_structure(message.get());
+      if (gst_structure_has_name(s, "genvideosrc-progress"))
+        job_id = reelforge::test::get_string(s, "job-id");
+    }
+  }
+
+  ~PollingPipeline() {
+    if (pipeline) gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  }
+
+  /* Stops in two steps, READY then NULL, and returns the element messages
+   * named name and the warnings posted meanwhile (the bus is flushed at
+   * NULL). */
+  std::vector<reelforge::MessagePtr> stop(const char *name) {
+    gst_element_set_state(pipeline.get(), GST_STATE_READY);
+    std::vector<reelforge::MessagePtr> found;
+    while (reelforge::MessagePtr m{gst_bus_pop_filtered(
+        bus.get(), static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_WARNING))}) {
+      if (GST_MESSAGE_TYPE(m.get()) == GST_MESSAGE_WARNING ||
+          gst_structure_has_name(gst_message_get_structure(m.get()), name))
+        found.push_back(std::move(m));
+    }
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    return found;
+  }
+};
+
+Script never_done() {
+  Script script;
+  script.polls_before_done = 1000000;
+  return script;
+}
+
+}  // namespace
+
+class CancelOnStop : public ::testing::TestWithParam<const char *> {};
+
+/* Each provider's cancel request goes out once, with its auth; veo and
+ * luma have none documented, so nothing is sent and accepted is FALSE. */
+TEST_P(CancelOnStop, StoppingMidPollCancelsTheRunningJobOnce) {
+  const std::string name = GetParam();
+  FakeProvider fake(name, never_done());
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  auto messages = playing.stop("genvideosrc-cancelled");
+  const bool can_cancel = name == "replicate" || name == "runway" || name == "fal";
+  auto cancels = fake.cancel_requests();
+  ASSERT_EQ(cancels.size(), can_cancel ? 1u : 0u);
+  if (can_cancel) {
+    const std::map<std::string, std::pair<std::string, std::string>> expected = {
+        {"replicate", {"POST", "/v1/predictions/job-1/cancel"}},
+        {"runway", {"DELETE", "/v1/tasks/job-1"}},
+        {"fal", {"PUT", "/fal-ai/kling-video/v2/master/text-to-video/requests/job-1/cancel"}}};
+    EXPECT_EQ(cancels[0].method, expected.at(name).first);
+    EXPECT_EQ(cancels[0].path, expected.at(name).second);
+    EXPECT_EQ(cancels[0].header("Authorization").value_or(""),
+              (name == "fal" ? "Key " : "Bearer ") + std::string(kKey));
+  }
+  ASSERT_EQ(messages.size(), 1u) << "one genvideosrc-cancelled, no warning";
+  const GstStructure *s = gst_message_get_structure(messages[0].get());
+  ASSERT_TRUE(gst_structure_has_name(s, "genvideosrc-cancelled"));
+  EXPECT_EQ(reelforge::test::get_string(s, "job-id"), playing.job_id);
+  gboolean accepted = !can_cancel;
+  ASSERT_TRUE(gst_structure_get_boolean(s, "accepted", &accepted));
+  EXPECT_EQ(static_cast<bool>(accepted), can_cancel);
+  for (const char *field : {"timestamp", "stream-time", "running-time", "duration"})
+    EXPECT_TRUE(gst_structure_has_field(s, field)) << field;
+  EXPECT_EQ(fake.submissions(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Providers, CancelOnStop,
+                         ::testing::Values("replicate", "runway", "veo", "fal", "luma"));
+
+TEST(GenVideoSrcCancel, GoingStraightToNullCancelsOnceAndStaysQuick) {
+  FakeProvider fake("runway", never_done());
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  const auto start = std::chrono::steady_clock::now();
+  gst_element_set_state(playing.pipeline.get(), GST_STATE_NULL);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(elapsed, 1.0);
+  ASSERT_EQ(fake.cancel_requests().size(), 1u);
+  EXPECT_EQ(fake.cancel_requests()[0].header("X-Runway-Version").value_or(""), "2024-11-06");
+}
+
+/* cancel-on-stop is read when the element stops: set while playing, as a
+ * daemon does before a shutdown after which it resumes the job. */
+TEST(GenVideoSrcCancel, CancelOnStopFalseSetWhilePlayingSendsNoCancel) {
+  FakeProvider fake("replicate", never_done());
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  g_object_set(playing.gen.get(), "cancel-on-stop", FALSE, nullptr);
+  auto messages = playing.stop("genvideosrc-cancelled");
+  EXPECT_EQ(fake.cancel_requests().size(), 0u);
+  EXPECT_EQ(messages.size(), 0u);
+}
+
+/* A job resumed with resume-id is followed like a submitted one: cancelled
+ * on stop, unless cancel-on-stop=false. */
+TEST(GenVideoSrcCancel, AResumedJobIsCancelledOnlyWhenCancelOnStopIsTrue) {
+  FakeProvider fake("fal", never_done());
+  const std::string kept = fake.precreate_job();
+  const std::string dropped = fake.precreate_job();
+  TempDir cache;
+  {
+    PollingPipeline playing(fake, cache, "resume-id=" + kept + " cancel-on-stop=false");
+    ASSERT_EQ(playing.job_id, kept);
+    playing.stop("genvideosrc-cancelled");
+    EXPECT_EQ(fake.cancel_requests().size(), 0u);
+  }
+  PollingPipeline playing(fake, cache, "resume-id=" + dropped);
+  ASSERT_EQ(playing.job_id, dropped);
+  playing.stop("genvideosrc-cancelled");
+  auto cancels = fake.cancel_requests();
+  ASSERT_EQ(cancels.size(), 1u);
+  /* Not submitted here: fal's documented URL under the model's owner/app. */
+  EXPECT_EQ(cancels[0].path, "/fal-ai/kling-video/requests/" + dropped + "/cancel");
+  EXPECT_EQ(fake.submissions(), 0);
+}
+
+TEST(GenVideoSrcCancel, AFailedCancelIsAWarningAndTheStopCompletes) {
+  Script script = never_done();
+  script.cancel_fails = true;
+  FakeProvider fake("runway", script);
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  auto messages = playing.stop("genvideosrc-cancelled");
+  EXPECT_EQ(fake.cancel_requests().size(), 2u) << "two attempts (ProviderConfig::cancel_retry)";
+  ASSERT_EQ(messages.size(), 1u);
+  ASSERT_EQ(GST_MESSAGE_TYPE(messages[0].get()), GST_MESSAGE_WARNING);
+  GError *error = nullptr;
+  gst_message_parse_warning(messages[0].get(), &error, nullptr);
+  reelforge::GErrorPtr owned(error);
+  EXPECT_NE(std::string(error->message).find("could not cancel job " + playing.job_id),
+            std::string::npos)
+      << error->message;
+  EXPECT_EQ(std::string(error->message).find(kKey), std::string::npos);
+  GstState state = GST_STATE_VOID_PENDING;
+  gst_element_get_state(playing.pipeline.get(), &state, nullptr, 0);
+  EXPECT_EQ(state, GST_STATE_NULL);
+}
+
+/* A flushing seek interrupts the wait but is not a stop: the element polls
+ * the same job again afterwards, so cancelling it would only pay twice. */
+TEST(GenVideoSrcCancel, AFlushingSeekKeepsPollingTheSameJobWithoutCancelling) {
+  FakeProvider fake("replicate", never_done());
+  TempDir cache;
+  PollingPipeline playing(fake, cache);
+  ASSERT_FALSE(playing.job_id.empty());
+  ASSERT_TRUE(gst_element_seek_simple(playing.gen.get(), GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH, 0));
+  const int polls_at_seek = fake.polls();
+  /* Progress again, for the same job. */
+  std::string polled_after;
+  while (fake.polls() <= polls_at_seek + 1 || polled_after.empty()) {
+    reelforge::MessagePtr message(gst_bus_timed_pop_filtered(
+        playing.bus.get(), 10 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR)));
+    ASSERT_TRUE(message) << "no progress after the seek";
+    ASSERT_EQ(GST_MESSAGE_TYPE(message.get()), GST_MESSAGE_ELEMENT);
+    const GstStructure *s = gst_message_get_structure(message.get());
+    if (gst_structure_has_name(s, "genvideosrc-progress"))
+      polled_after = reelforge::test::get_string(s, "job-id");
+  }
+  EXPECT_EQ(polled_after, playing.job_id);
+  EXPECT_EQ(fake.submissions(), 1);
+  EXPECT_EQ(fake.cancel_requests().size(), 0u);
+  /* The stop that follows cancels it, once. */
+  playing.stop("genvideosrc-cancelled");
+  EXPECT_EQ(fake.cancel_requests().size(), 1u);
 }
