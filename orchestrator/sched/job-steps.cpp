@@ -10,6 +10,7 @@
 #include "pipeline-runner.h"
 #include "render-plan.h"
 #include "time-convert.h"
+#include "upload-step.h"
 
 #include <json-glib/json-glib.h>
 
@@ -77,7 +78,8 @@ void expand(StepRun &run, const JobStepsConfig &config) {
   const LoadedJob loaded = load_job(run.db, run.step.job_id);
   const auto plans =
       plan_into(loaded.job, config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)));
-  const bool approval = options_member(loaded.options, "approval") == "before-render";
+  const std::string approval_option = options_member(loaded.options, "approval");
+  const bool approval = approval_option == "before-render";
   std::vector<std::string> variant_names;
   for (const auto &v : loaded.job.variants) variant_names.push_back(v.variant.name);
   size_t outputs = 0;
@@ -112,7 +114,10 @@ void expand(StepRun &run, const JobStepsConfig &config) {
           if (approval) render.after = {0};
           steps.push_back(render);
         }
-        run.queue.add_steps(run.step.job_id, steps);
+        const auto ids = run.queue.add_steps(run.step.job_id, steps);
+        /* Deliveries to output.uri_prefix: an upload after each render. */
+        run.queue.add_steps(run.step.job_id, upload_steps(loaded.job, steps, ids,
+                                                          approval_option == "before-upload"));
       });
 }
 
@@ -239,6 +244,7 @@ std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &confi
       {"expand", [config](StepRun &run) { expand(run, config); }},
       {"approval", [](StepRun &run) { approval(run); }},
       {"render", [config](StepRun &run) { render(run, config); }},
+      {"upload", [config](StepRun &run) { upload(run, config); }},
   };
 }
 
