@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char *kClientUsage =
     "Usage: reelforge submit JOB.json [--priority 0-9] [--budget USD]\n"
-    "                        [--approval before-render]\n"
+    "                        [--approval before-render|before-upload]\n"
     "       reelforge status ID [--watch]\n"
     "       reelforge approve ID --choice N\n"
     "       reelforge reject ID [--reason TEXT]\n"
