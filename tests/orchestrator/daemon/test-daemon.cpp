@@ -11,16 +11,20 @@
 #include "json-file.h"
 #include "pg.h"
 #include "postgres-server.h"
+#include "s3-client.h"
+#include "s3-server.h"
 #include "test-environment.h"
 
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace reelforge::test {
@@ -46,6 +50,82 @@ std::string spec(const std::vector<std::string> &words) {
          list + "]}}}";
 }
 
+/* A profile that refuses anything longer than half a second: a one-second
+ * card fails its QC. */
+constexpr const char *kStrictProfile = R"({"name": "strict", "title": "Refuses 1 s cards",
+  "canvas": {"width": 320, "height": 568, "fps": 30},
+  "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 0.5}}}}})";
+
+/* spec(words) for platform, its outputs uploaded to destination. */
+std::string spec_to(const std::vector<std::string> &words, const std::string &destination,
+                    const std::string &platform = "small") {
+  std::string text = spec(words);
+  text.replace(text.find("\"small\""), 7, "\"" + platform + "\"");
+  text.insert(text.size() - 1, ", \"output\": {\"uri_prefix\": \"" + destination + "\"}");
+  return text;
+}
+
+constexpr const char *kBucket = "reelforge-test";
+
+/* The daemons started meanwhile find the fixture's s3rver and its
+ * credentials in the environment, as `reelforge render` does. */
+class S3Environment {
+ public:
+  explicit S3Environment(const S3Server &server) {
+    g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
+    g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
+    g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
+    g_setenv("AWS_REGION", "us-east-1", TRUE);
+  }
+  ~S3Environment() {
+    for (const char *name :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"})
+      g_unsetenv(name);
+  }
+};
+
+s3::S3Response s3_get(const S3Server &server, const std::string &key,
+                      const s3::NameValues &query = {}) {
+  s3::S3Target target;
+  target.bucket = kBucket;
+  target.endpoint = server.endpoint();
+  target.region = "us-east-1";
+  target.credentials = {S3Server::kAccessKey, S3Server::kSecretKey, ""};
+  s3::S3Client client(target, s3::RetryPolicy{});
+  s3::S3Request request;
+  request.method = "GET";
+  request.key = key;
+  request.query = query;
+  request.what = "GET";
+  return client.send(request);
+}
+
+/* The keys under prefix in the bucket, as the server lists them. */
+std::vector<std::string> bucket_keys(const S3Server &server, const std::string &prefix) {
+  const s3::S3Response list = s3_get(server, "", {{"list-type", "2"}, {"prefix", prefix}});
+  EXPECT_TRUE(list.ok()) << list.error << list.body;
+  std::vector<std::string> keys;
+  const std::regex key("<Key>([^<]*)</Key>");
+  for (std::sregex_iterator i(list.body.begin(), list.body.end(), key), end; i != end; ++i)
+    keys.push_back((*i)[1]);
+  return keys;
+}
+
+/* sha256 and size of the object's bytes as the server returns them. */
+std::pair<std::string, std::int64_t> object_digest(const S3Server &server, const std::string &key) {
+  const s3::S3Response object = s3_get(server, key);
+  EXPECT_TRUE(object.ok()) << key << ": " << object.error;
+  gsize size = 0;
+  const void *data = object.body_bytes ? g_bytes_get_data(object.body_bytes, &size) : nullptr;
+  if (!data) {
+    data = object.body.data();
+    size = object.body.size();
+  }
+  GCharPtr sha(
+      g_compute_checksum_for_data(G_CHECKSUM_SHA256, static_cast<const guchar *>(data), size));
+  return {sha.get(), static_cast<std::int64_t>(size)};
+}
+
 JsonObject *object(const JsonNodePtr &node) {
   return json_node_get_object(node.get());
 }
@@ -58,6 +138,7 @@ class DaemonTest : public ::testing::Test {
     chmod(dir_->path().c_str(), 0711);
     std::filesystem::create_directories(dir_->file("profiles"));
     std::ofstream(dir_->file("profiles/small.json")) << kProfile;
+    std::ofstream(dir_->file("profiles/strict.json")) << kStrictProfile;
     g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
   }
   static void TearDownTestSuite() {
@@ -93,6 +174,18 @@ class DaemonTest : public ::testing::Test {
   std::string status(std::int64_t job) {
     const Result r = db_->query("SELECT status FROM jobs WHERE id = $1", job);
     return r.rows() ? r.text(0, 0) : "";
+  }
+
+  /* Waits for the job to end (or pause); its status then. */
+  std::string final_status(std::int64_t job, std::chrono::milliseconds timeout) {
+    std::string now;
+    wait_until(
+        [&] {
+          now = status(job);
+          return now == "succeeded" || now == "failed" || now == "cancelled" || now == "paused";
+        },
+        timeout);
+    return now;
   }
 
   bool all_jobs_done(std::chrono::milliseconds timeout) {
@@ -512,6 +605,193 @@ TEST_F(DaemonTest, KeepsGoingWhenPostgresRestarts) {
   ASSERT_TRUE(all_jobs_done(90s)) << a.log() << b.log();
   check_invariants(kJobs);
   EXPECT_NE(a.log().find("reconnecting"), std::string::npos) << a.log();
+}
+
+TEST_F(DaemonTest, UploadsEachRenderToS3AfterItsQcPassed) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_);
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(),
+                         "{\"spec\": " + spec_to({"Up", "Down"}, "s3://reelforge-test/ads/") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << daemon.log();
+
+  /* Every delivered object is in the bucket, byte for byte what its row
+   * says and what the render recorded. */
+  const Result delivered = db_->query(
+      "SELECT a.kind, a.uri, a.size_bytes, a.sha256, v.name, (SELECT count(*) FROM artifacts r"
+      " WHERE r.variant_id = a.variant_id AND r.kind = substr(a.kind, 11) AND"
+      " r.sha256 = a.sha256)"
+      " FROM artifacts a JOIN variants v ON v.id = a.variant_id WHERE a.job_id = $1 AND"
+      " a.kind LIKE 'delivered-%' ORDER BY a.id",
+      id);
+  ASSERT_EQ(delivered.rows(), 6) << "video, QC report and thumbnail of two variants";
+  std::set<std::string> kinds;
+  for (int i = 0; i < delivered.rows(); ++i) {
+    kinds.insert(delivered.text(i, 0));
+    const std::string uri = delivered.text(i, 1);
+    const std::string prefix =
+        std::string("s3://") + kBucket + "/ads/" + delivered.text(i, 4) + ".";
+    ASSERT_TRUE(uri.starts_with(prefix)) << uri;
+    const auto [sha256, size] = object_digest(s3, uri.substr(6 + std::strlen(kBucket)));
+    EXPECT_EQ(size, delivered.int64(i, 2)) << uri;
+    EXPECT_EQ(sha256, delivered.text(i, 3)) << uri;
+    EXPECT_EQ(delivered.int64(i, 5), 1) << uri << " is not the rendered file";
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"delivered-video", "delivered-qc-report",
+                                          "delivered-thumbnail"}));
+  EXPECT_EQ(bucket_keys(s3, "ads/").size(), 6u) << "more objects than artifacts";
+
+  /* The API shows where they went. */
+  const HttpReply job = http("GET", daemon.url() + "/v1/jobs/" + std::to_string(id), key_);
+  JsonNodePtr reply = parse_json(job.body, "job");
+  JsonArray *artifacts = json_object_get_array_member(object(reply), "artifacts");
+  int shown = 0;
+  for (guint i = 0; i < json_array_get_length(artifacts); ++i) {
+    JsonObject *artifact = json_array_get_object_element(artifacts, i);
+    const std::string kind = json_object_get_string_member(artifact, "kind");
+    if (!kind.starts_with("delivered-")) {
+      EXPECT_FALSE(json_object_has_member(artifact, "uri")) << "a server path was shown";
+      continue;
+    }
+    ++shown;
+    EXPECT_TRUE(std::string(json_object_get_string_member_with_default(artifact, "uri", ""))
+                    .starts_with("s3://reelforge-test/ads/"))
+        << job.body;
+  }
+  EXPECT_EQ(shown, 6) << job.body;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST_F(DaemonTest, AFailedQcUploadsNothingAndFailsTheJob) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id =
+      submit(daemon.url(),
+             "{\"spec\": " + spec_to({"Long"}, "s3://reelforge-test/refused/", "strict") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "failed") << daemon.log();
+
+  const Result step = db_->query(
+      "SELECT status, error_class, attempt, last_error FROM steps WHERE job_id = $1 AND"
+      " kind = 'upload'",
+      id);
+  ASSERT_EQ(step.rows(), 1);
+  EXPECT_EQ(step.text(0, 0), "failed");
+  EXPECT_EQ(step.text(0, 1), "permanent");
+  EXPECT_EQ(step.int64(0, 2), 1) << "a failed QC was retried";
+  EXPECT_NE(step.text(0, 3).find("QC failed for word-long.strict"), std::string::npos)
+      << step.text(0, 3);
+  EXPECT_NE(step.text(0, 3).find("QC report is an artifact"), std::string::npos);
+  const std::string reason =
+      db_->query("SELECT pause_reason FROM jobs WHERE id = $1", id).text(0, 0);
+  EXPECT_NE(reason.find("QC failed"), std::string::npos) << reason;
+
+  EXPECT_TRUE(bucket_keys(s3, "refused/").empty()) << "a refused render reached the bucket";
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind LIKE"
+                       " 'delivered-%'",
+                       id)
+                .int64(0, 0),
+            0);
+  EXPECT_EQ(
+      db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind = 'qc-report'", id)
+          .int64(0, 0),
+      1)
+      << "the report saying why is kept";
+}
+
+TEST_F(DaemonTest, BeforeUploadApprovalHoldsTheUploadsAndDeliversTheChosenVariant) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_);
+  ASSERT_TRUE(daemon.up());
+  const auto id =
+      submit(daemon.url(), "{\"spec\": " + spec_to({"Left", "Right"}, "s3://reelforge-test/pick/") +
+                               ", \"approval\": \"before-upload\"}");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'approval' AND"
+                      " status = 'waiting'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      30s))
+      << daemon.log();
+  /* Both rendered, nothing delivered. */
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                       " status = 'succeeded'",
+                       id)
+                .int64(0, 0),
+            2);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
+                       " status = 'blocked'",
+                       id)
+                .int64(0, 0),
+            2);
+  EXPECT_TRUE(bucket_keys(s3, "pick/").empty()) << "uploaded before the approval";
+
+  const HttpReply approve =
+      http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,
+           R"({"choice": 1})");
+  EXPECT_EQ(approve.status, 200u) << approve.body;
+  ASSERT_EQ(final_status(id, 30s), "succeeded") << daemon.log();
+
+  const std::vector<std::string> keys = bucket_keys(s3, "pick/");
+  EXPECT_EQ(keys.size(), 3u);
+  for (const std::string &key : keys)
+    EXPECT_TRUE(key.starts_with("pick/word-right.")) << key << ": not the chosen variant";
+  const Result skipped = db_->query(
+      "SELECT s.outputs->>'skipped' FROM steps s JOIN variants v ON v.id = s.variant_id"
+      " WHERE s.job_id = $1 AND s.kind = 'upload' AND v.name = 'word-left'",
+      id);
+  ASSERT_EQ(skipped.rows(), 1);
+  EXPECT_EQ(skipped.text(0, 0), "the reviewer chose word-right");
+}
+
+TEST_F(DaemonTest, AFolderDestinationGetsWholeFiles) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  /* before-upload with nothing to upload is refused at the door. */
+  const HttpReply refused =
+      http("POST", daemon.url() + "/v1/jobs", key_,
+           "{\"spec\": " + spec({"Nowhere"}) + ", \"approval\": \"before-upload\"}");
+  EXPECT_EQ(refused.status, 422u) << refused.body;
+  EXPECT_NE(refused.body.find("\"/approval\""), std::string::npos) << refused.body;
+
+  const std::filesystem::path out =
+      data_dir_.parent_path() / ("delivered-" + std::to_string(serial_));
+  const auto id =
+      submit(daemon.url(), "{\"spec\": " + spec_to({"Copy"}, "file://" + out.string() + "/") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << daemon.log();
+  const Result delivered = db_->query(
+      "SELECT uri, size_bytes, sha256 FROM artifacts WHERE job_id = $1 AND kind LIKE"
+      " 'delivered-%' ORDER BY id",
+      id);
+  ASSERT_EQ(delivered.rows(), 3);
+  for (int i = 0; i < delivered.rows(); ++i) {
+    const std::string uri = delivered.text(i, 0);
+    ASSERT_TRUE(uri.starts_with("file://" + out.string() + "/word-copy.small.")) << uri;
+    const std::filesystem::path path = uri.substr(7);
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_EQ(static_cast<std::int64_t>(std::filesystem::file_size(path)), delivered.int64(i, 1));
+    EXPECT_EQ(sched::file_sha256(path), delivered.text(i, 2)) << path;
+  }
+  int entries = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(out)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("."))
+        << "left behind: " << entry.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3);
 }
 
 }  // namespace
