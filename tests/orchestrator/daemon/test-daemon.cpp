@@ -756,6 +756,55 @@ TEST_F(DaemonTest, BeforeUploadApprovalHoldsTheUploadsAndDeliversTheChosenVarian
   EXPECT_EQ(skipped.text(0, 0), "the reviewer chose word-right");
 }
 
+TEST_F(DaemonTest, AnUploadCutByACrashIsDeliveredOnce) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  /* A frozen S3 server holds the upload between its PUTs and its commit:
+   * the daemon dies there, and the server then answers what it got. */
+  ::kill(s3.pid(), SIGSTOP);
+  std::int64_t id = 0;
+  {
+    DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+    ASSERT_TRUE(daemon.up());
+    id = submit(daemon.url(), "{\"spec\": " + spec_to({"Cut"}, "s3://reelforge-test/cut/") + "}");
+    ASSERT_GT(id, 0);
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return db_->query(
+                        "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
+                        " status = 'running'",
+                        id)
+                     .int64(0, 0) == 1;
+        },
+        30s))
+        << daemon.log();
+    daemon.kill_hard();
+  }
+  ::kill(s3.pid(), SIGCONT);
+  DaemonProcess survivor(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(survivor.up());
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << survivor.log();
+
+  EXPECT_GE(db_->query("SELECT count(*) FROM events e JOIN steps s ON s.id = e.step_id WHERE"
+                       " s.job_id = $1 AND s.kind = 'upload' AND e.kind = 'rescue'",
+                       id)
+                .int64(0, 0),
+            1)
+      << "the crash did not cut an upload";
+  const Result delivered = db_->query(
+      "SELECT uri, size_bytes, sha256 FROM artifacts WHERE job_id = $1 AND kind LIKE"
+      " 'delivered-%'",
+      id);
+  ASSERT_EQ(delivered.rows(), 3) << "video, QC report and thumbnail, once each";
+  for (int i = 0; i < delivered.rows(); ++i) {
+    const auto [sha256, size] = object_digest(s3, delivered.text(i, 0).substr(20));
+    EXPECT_EQ(size, delivered.int64(i, 1)) << delivered.text(i, 0);
+    EXPECT_EQ(sha256, delivered.text(i, 2)) << delivered.text(i, 0);
+  }
+  EXPECT_EQ(bucket_keys(s3, "cut/").size(), 3u);
+}
+
 TEST_F(DaemonTest, AFolderDestinationGetsWholeFiles) {
   DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
   ASSERT_TRUE(daemon.up());
