@@ -662,6 +662,15 @@ TEST_F(DaemonTest, UploadsEachRenderToS3AfterItsQcPassed) {
         << job.body;
   }
   EXPECT_EQ(shown, 6) << job.body;
+  g_setenv("REELFORGE_URL", daemon.url().c_str(), TRUE);
+  g_setenv("REELFORGE_API_KEY", key_.c_str(), TRUE);
+  const ProgramResult listed = reelforge({"status", std::to_string(id)});
+  g_unsetenv("REELFORGE_URL");
+  g_unsetenv("REELFORGE_API_KEY");
+  EXPECT_NE(
+      listed.output.find("artifact delivered-video s3://reelforge-test/ads/word-up.small.mp4"),
+      std::string::npos)
+      << listed.output;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
