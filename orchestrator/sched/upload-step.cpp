@@ -53,9 +53,7 @@ Destination parse_destination(const std::string &destination) {
     std::string error;
     if (!s3::parse_s3_uri(destination, &error))
       throw StepError(ErrorClass::kPermanent,
-                      "upload destination (the spec's "
-                      "/output/uri_prefix): " +
-                          error);
+                      "upload destination (the spec's /output/uri_prefix): " + error);
     return {.s3_prefix = destination};
   }
   std::string path = destination;
@@ -182,11 +180,11 @@ Delivered copy_to_folder(const ClaimedStep &step, const Source &source, const fs
   const fs::path temporary = folder / ("." + name + ".part-" + std::to_string(step.id) + "-" +
                                        std::to_string(step.fencing_token));
   std::error_code ec;
-  auto fail = [&](const std::string &what) {
+  auto fail = [&](const std::string &what, const std::string &why = {}) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
-    throw StepError(ErrorClass::kTransient,
-                    "cannot " + what + " (delivering " + name + "): " + ec.message());
+    throw StepError(ErrorClass::kTransient, "cannot " + what + " (delivering " + name +
+                                                "): " + (why.empty() ? ec.message() : why));
   };
   fs::create_directories(folder, ec);
   if (ec) fail("create " + folder.string());
@@ -203,9 +201,13 @@ Delivered copy_to_folder(const ClaimedStep &step, const Source &source, const fs
   const auto size = static_cast<std::int64_t>(fs::file_size(temporary, ec));
   if (ec) fail("read " + temporary.string());
   if (sha256 != source.sha256 || size != source.size)
-    fail("copy " + source.path.string() + " intact to " + temporary.string());
+    fail("copy " + source.path.string() + " to " + temporary.string(),
+         "the copy's bytes differ from the file's");
   fs::rename(temporary, target, ec);
   if (ec) fail("rename " + temporary.string() + " to " + target.string());
+  /* The rename itself survives a power cut once the folder is synced. */
+  const FdCloser dir{open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd >= 0) fsync(dir.fd);
   /* As the render records its files: file:// and the path unescaped. */
   return {"delivered-" + source.kind, "file://" + target.string(), size, sha256, source.variant_id};
 }
@@ -228,7 +230,7 @@ void upload(StepRun &run, const JobStepsConfig &) {
   }
 
   const Result render = run.db.query(
-      "SELECT status, outputs::text, outputs ? 'skipped', outputs ? 'verdicts'"
+      "SELECT status, outputs ? 'skipped', outputs ? 'verdicts'"
       " FROM steps WHERE id = $1 AND job_id = $2 AND kind = 'render'",
       render_step, run.step.job_id);
   if (render.rows() != 1)
@@ -239,14 +241,14 @@ void upload(StepRun &run, const JobStepsConfig &) {
     throw StepError(ErrorClass::kTransient, "render step " + std::to_string(render_step) +
                                                 " has not succeeded (it is " + render.text(0, 0) +
                                                 ")");
-  if (render.text(0, 2) == "t") {
+  if (render.text(0, 1) == "t") {
     run.queue.succeed(
         run.step, "{\"skipped\": " +
                       json_string("render step " + std::to_string(render_step) + " was skipped") +
                       "}");
     return;
   }
-  if (render.text(0, 3) != "t")
+  if (render.text(0, 2) != "t")
     throw StepError(ErrorClass::kPermanent,
                     "render step " + std::to_string(render_step) + " recorded no QC verdicts");
 
