@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char *kClientUsage =
     "Usage: reelforge submit JOB.json [--priority 0-9] [--budget USD]\n"
-    "                        [--approval before-render]\n"
+    "                        [--approval before-render|before-upload]\n"
     "       reelforge status ID [--watch]\n"
     "       reelforge approve ID --choice N\n"
     "       reelforge reject ID [--reason TEXT]\n"
@@ -138,9 +138,11 @@ std::string describe(JsonObject *job) {
   JsonArray *artifacts = json_object_get_array_member(job, "artifacts");
   for (guint i = 0; artifacts && i < json_array_get_length(artifacts); ++i) {
     JsonObject *a = json_array_get_object_element(artifacts, i);
+    /* Delivered objects by where they went, the others by their API URL. */
+    const char *where = json_object_get_string_member_with_default(
+        a, "uri", json_object_get_string_member_with_default(a, "url", ""));
     out += std::string("  artifact ") + json_object_get_string_member_with_default(a, "kind", "") +
-           " " + json_object_get_string_member_with_default(a, "url", "") + " (" +
-           std::to_string(json_object_get_int_member(a, "size")) + " bytes)\n";
+           " " + where + " (" + std::to_string(json_object_get_int_member(a, "size")) + " bytes)\n";
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "api-server.h"
 #include "database-location.h"
+#include "generate-step.h"
 #include "job-steps.h"
 #include "pg.h"
 #include "worker-pool.h"
@@ -190,6 +191,7 @@ int serve_command(const std::vector<std::string> &args) {
   options.lease = {ms(parsed.lease_s), ms(parsed.heartbeat_s), ms(parsed.poll_s)};
   options.retry.base = ms(parsed.retry_base_s);
   options.retry.max_attempts = parsed.max_attempts;
+  options.chores = sched::cancel_provider_jobs;
   const sched::JobStepsConfig steps{
       .artifacts_dir = std::filesystem::absolute(parsed.data_dir) / "artifacts",
       .clips_dir = std::filesystem::absolute(parsed.data_dir) / "clips"};

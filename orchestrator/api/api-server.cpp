@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -281,8 +282,9 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
     approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
                    ? json_node_get_string(n)
                    : "";
-    if (approval != "none" && approval != "before-render")
-      errors.push_back({"/approval", "approval is \"none\" or \"before-render\""});
+    if (approval != "none" && approval != "before-render" && approval != "before-upload")
+      errors.push_back(
+          {"/approval", "approval is \"none\", \"before-render\" or \"before-upload\""});
   }
   std::string base_dir = "/";
   if (JsonNode *n = json_object_get_member(top, "base_dir")) {
@@ -308,7 +310,14 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
     errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
   } else {
     try {
-      spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
+      const spec::Job job =
+          spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
+      if (approval == "before-upload" &&
+          std::none_of(job.variants.begin(), job.variants.end(),
+                       [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))
+        errors.push_back({"/approval",
+                          "\"before-upload\" needs an upload: set the spec's "
+                          "output.uri_prefix (s3://bucket/prefix/ or file:///folder/)"});
     } catch (const spec::SpecError &e) {
       for (const auto &error : e.errors())
         errors.push_back({"/spec" + error.pointer, error.message});
@@ -347,7 +356,8 @@ void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, s
       "   FROM steps s LEFT JOIN variants v ON v.id = s.variant_id WHERE s.job_id = j.id), '[]'),"
       " 'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'kind', a.kind,"
       "   'url', '/v1/artifacts/' || a.id, 'size', a.size_bytes, 'sha256', a.sha256,"
-      "   'variant', v.name) ORDER BY a.id)"
+      "   'variant', v.name) || CASE WHEN a.kind LIKE 'delivered-%' THEN"
+      "   jsonb_build_object('uri', a.uri) ELSE '{}' END ORDER BY a.id)"
       "   FROM artifacts a LEFT JOIN variants v ON v.id = a.variant_id WHERE a.job_id = j.id),"
       "   '[]'),"
       " 'qc', coalesce((SELECT jsonb_object_agg(v.key, v.value) FROM steps s,"
@@ -442,7 +452,9 @@ void ApiServer::Private::artifact(SoupServerMessage *msg, std::int64_t tenant, s
       id, tenant);
   if (r.rows() == 0) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
   const std::string uri = r.text(0, 0);
-  const std::string kind = r.text(0, 1);
+  /* A delivered copy is served like the file it copies. */
+  std::string kind = r.text(0, 1);
+  if (kind.starts_with("delivered-")) kind = kind.substr(10);
   if (!uri.starts_with("file://"))
     throw ClientError{404, error_json("artifact " + std::to_string(id) + " is stored at " + uri)};
   GError *raw_error = nullptr;

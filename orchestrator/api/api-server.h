@@ -5,9 +5,11 @@
  * `reelforge serve`, loopback by default:
  *
  *   POST /v1/jobs                     {"spec": {...}, "priority": 0-9, "budget": USD,
- *                                      "approval": "none"|"before-render", "base_dir": "/abs"}
+ *                                      "approval": "none"|"before-render"|"before-upload",
+ *                                      "base_dir": "/abs"}
  *                                     201 {"id": N}; 422 {"errors": [{"pointer", "message"}]}
- *   GET  /v1/jobs/{id}                status, steps, progress, costs, artifacts, QC verdicts
+ *   GET  /v1/jobs/{id}                status, steps, progress, costs, artifacts (delivered
+ *                                     ones with their s3:// or file:// "uri"), QC verdicts
  *   GET  /v1/jobs?status=&limit=&cursor=   newest first; next_cursor pages on
  *   POST /v1/jobs/{id}/approve        {"choice": N}; /reject {"reason"}; /cancel; /resume
  *   GET  /v1/artifacts/{id}           the file, with Range

@@ -363,6 +363,44 @@ class GenerateStep {
 
 }  // namespace
 
+void cancel_provider_jobs(Connection &db) {
+  const std::vector<CallToCancel> calls = take_calls_to_cancel(db, 20);
+  if (calls.empty()) return;
+  http::HttpClient client;
+  for (const CallToCancel &call : calls) {
+    std::string endpoint, model;
+    try {
+      JsonNodePtr request = parse_json(call.request, "provider call request");
+      JsonObject *o = json_node_get_object(request.get());
+      endpoint = json_object_get_string_member_with_default(o, "endpoint", "");
+      model =
+          gen::parse_genvideo_uri(json_object_get_string_member_with_default(o, "uri", "")).model;
+    } catch (const std::exception &) {
+      /* An intent written by an older daemon: the public endpoint. */
+    }
+    const std::string what = call.provider + " job " + call.provider_job_id + " (call " +
+                             std::to_string(call.call_id) + ")";
+    try {
+      std::unique_ptr<gen::Provider> provider =
+          gen::make_provider(call.provider,
+                             {.endpoint = endpoint,
+                              .api_key = gen::api_key_from_environment(call.provider),
+                              .model = model},
+                             client);
+      if (!provider->can_cancel()) {
+        g_message("%s: %s has no cancel request; it runs to its end", what.c_str(),
+                  call.provider.c_str());
+        continue;
+      }
+      const bool stopped = provider->cancel(call.provider_job_id);
+      g_message("%s: %s", what.c_str(),
+                stopped ? "cancelled at the provider" : "had already ended at the provider");
+    } catch (const GenError &e) {
+      g_message("%s: the provider did not cancel it: %s", what.c_str(), e.what());
+    }
+  }
+}
+
 void run_generate_step(StepRun &run, const GenerateConfig &config) {
   GenerateStep(run, config).run();
 }

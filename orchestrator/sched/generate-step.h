@@ -47,4 +47,10 @@ struct GenerateConfig {
 
 void run_generate_step(StepRun &run, const GenerateConfig &config);
 
+/* Asks providers to stop the jobs of calls cancelled with their job (each
+ * call once, across daemons: take_calls_to_cancel), where the provider has
+ * a cancel request; a provider that has none, or fails, is logged. For
+ * WorkerPool::Options::chores. */
+void cancel_provider_jobs(store::Connection &db);
+
 }  // namespace reelforge::sched

@@ -12,6 +12,7 @@
 #include "pipeline-runner.h"
 #include "render-plan.h"
 #include "time-convert.h"
+#include "upload-step.h"
 
 #include <json-glib/json-glib.h>
 
@@ -67,8 +68,11 @@ std::vector<std::string> generated_clips(const spec::JobSpec &spec) {
 }
 
 /* Points the job's generated scenes at the clips its generate steps made,
- * so the render reads files and can never call a provider itself. */
-void use_generated_clips(Connection &db, std::int64_t job_id, spec::Job &job) {
+ * so the render reads files and can never call a provider itself; every
+ * clip of the variant to render must be made (other variants' may still
+ * be on their way). */
+void use_generated_clips(Connection &db, std::int64_t job_id, const std::string &variant,
+                         spec::Job &job) {
   const Result r = db.query(
       "SELECT s.inputs->>'uri', a.uri FROM steps s JOIN artifacts a ON a.step_id = s.id"
       " WHERE s.job_id = $1 AND s.kind = 'generate' AND s.status = 'succeeded'"
@@ -81,9 +85,11 @@ void use_generated_clips(Connection &db, std::int64_t job_id, spec::Job &job) {
       auto *clip = std::get_if<spec::ClipSource>(&scene.source);
       if (!clip || !clip->media.uri.starts_with("genvideo://")) continue;
       const auto found = made.find(clip->media.uri);
-      if (found == made.end())
+      if (found == made.end()) {
+        if (v.variant.name != variant) continue;
         throw StepError(ErrorClass::kPermanent,
                         "no generate step made " + clip->media.uri + " (was the job edited?)");
+      }
       clip->media.uri = found->second;
       clip->media.local_path = found->second.substr(std::string_view("file://").size());
     }
@@ -114,7 +120,8 @@ void expand(StepRun &run, const JobStepsConfig &config) {
   const LoadedJob loaded = load_job(run.db, run.step.job_id);
   const auto plans =
       plan_into(loaded.job, config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)));
-  const bool approval = options_member(loaded.options, "approval") == "before-render";
+  const std::string approval_option = options_member(loaded.options, "approval");
+  const bool approval = approval_option == "before-render";
   std::vector<std::string> variant_names;
   for (const auto &v : loaded.job.variants) variant_names.push_back(v.variant.name);
   size_t outputs = 0;
@@ -166,7 +173,10 @@ void expand(StepRun &run, const JobStepsConfig &config) {
                 render.after.push_back(generate_steps[uri]);
           steps.push_back(render);
         }
-        run.queue.add_steps(run.step.job_id, steps);
+        const auto ids = run.queue.add_steps(run.step.job_id, steps);
+        /* Deliveries to output.uri_prefix: an upload after each render. */
+        run.queue.add_steps(run.step.job_id, upload_steps(loaded.job, steps, ids,
+                                                          approval_option == "before-upload"));
       });
 }
 
@@ -201,7 +211,7 @@ void render(StepRun &run, const JobStepsConfig &config) {
   }
 
   LoadedJob loaded = load_job(run.db, run.step.job_id);
-  use_generated_clips(run.db, run.step.job_id, loaded.job);
+  use_generated_clips(run.db, run.step.job_id, variant, loaded.job);
   const fs::path dir =
       config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)) /
       ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
@@ -299,6 +309,7 @@ std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &confi
       {"render", [config](StepRun &run) { render(run, config); }},
       {"generate",
        [config](StepRun &run) { run_generate_step(run, {.clips_dir = config.clips_dir}); }},
+      {"upload", [config](StepRun &run) { upload(run, config); }},
   };
 }
 

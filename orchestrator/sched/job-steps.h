@@ -7,12 +7,21 @@
  *   permanent failure), records the variants and adds, per output (variant
  *   x platform), a render step; with {"approval": "before-render"} in the
  *   job's options, an approval step comes first, its choices the variants;
+ *   when the spec has output.uri_prefix, an upload step after each render
+ *   (with {"approval": "before-upload"}, one approval step, its choices the
+ *   variants, waits for every render, and the uploads wait for it);
  * - approval: waits (holding no worker) for approve/reject; with several
- *   choices only the chosen variant renders;
+ *   choices only the chosen variant renders (before-render) or is uploaded
+ *   (before-upload), the others' steps succeed as skipped;
  * - render: the output's pipeline from the render plan, through the same
  *   runner as `reelforge render`, with its QC report and thumbnails; the
  *   files are recorded as artifacts (uri, size, sha256, kind) in the same
- *   transaction that ends the step.
+ *   transaction that ends the step;
+ * - upload (upload-step.h): QC gates it (any "fail" verdict of its render
+ *   uploads nothing and fails the job); otherwise the render's video, QC
+ *   report and thumbnails go to output.uri_prefix (s3:// through s3sink,
+ *   file:// by an atomic copy), each recorded as a delivered-* artifact in
+ *   the transaction that ends the step.
  *
  * Files are written under <artifacts>/job-<id>/step-<id>-<token>/: each
  * attempt has its own folder, so a runner that lost its lease can never

@@ -289,14 +289,14 @@ std::vector<std::int64_t> StepQueue::add_steps(std::int64_t job_id,
   std::vector<std::int64_t> ids;
   bool any_ready = false;
   for (const NewStep &s : steps) {
-    const bool ready = s.after.empty();
+    const bool ready = s.after.empty() && s.after_ids.empty();
     any_ready |= ready;
     const Result r = db_.query(
         "INSERT INTO steps (job_id, variant_id, kind, inputs, status, pending_dependencies,"
         " priority, max_attempts) SELECT $1, $2, $3, $4::jsonb, $5, $6, j.priority, $7"
         " FROM jobs j WHERE j.id = $1 RETURNING id",
         job_id, s.variant_id ? param(*s.variant_id) : std::nullopt, s.kind, s.inputs,
-        ready ? "ready" : "blocked", static_cast<std::int64_t>(s.after.size()),
+        ready ? "ready" : "blocked", static_cast<std::int64_t>(s.after.size() + s.after_ids.size()),
         retry_.max_attempts);
     if (r.rows() != 1) throw store::DatabaseError("job " + std::to_string(job_id) + " is gone", "");
     ids.push_back(r.int64(0, 0));
@@ -306,6 +306,9 @@ std::vector<std::int64_t> StepQueue::add_steps(std::int64_t job_id,
       db_.query("INSERT INTO step_dependencies (step_id, depends_on) VALUES ($1, $2)", ids.back(),
                 ids[before]);
     }
+    for (std::int64_t before : s.after_ids)
+      db_.query("INSERT INTO step_dependencies (step_id, depends_on) VALUES ($1, $2)", ids.back(),
+                before);
   }
   if (any_ready) notify_steps(db_);
   return ids;

@@ -66,12 +66,14 @@ class LeaseLost : public std::runtime_error {
 };
 
 /* A step to create: kind, inputs and the indexes (into the same batch) of
- * the steps it waits for. */
+ * the steps it waits for; after_ids names stored steps (not yet succeeded,
+ * e.g. created earlier in the same transaction) it also waits for. */
 struct NewStep {
   std::string kind;
   std::string inputs = "{}";
   std::optional<std::int64_t> variant_id;
   std::vector<size_t> after;
+  std::vector<std::int64_t> after_ids;
 };
 
 /* A paid call about to be made: what record_intent() reserves and records. */

@@ -39,6 +39,7 @@ void WorkerPool::start() {
   stopping_ = false;
   threads_.emplace_back([this] { waker_loop(); });
   threads_.emplace_back([this] { heartbeat_loop(); });
+  if (options_.chores) threads_.emplace_back([this] { chores_loop(); });
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -201,6 +202,22 @@ void WorkerPool::waker_loop() {
       db.reset();
       pause_for(kReconnectDelay);
     }
+  }
+}
+
+void WorkerPool::chores_loop() {
+  std::unique_ptr<Connection> db;
+  while (!stopping_) {
+    try {
+      if (!db) db = std::make_unique<Connection>(options_.conninfo);
+      options_.chores(*db);
+    } catch (const DatabaseError &e) {
+      g_message("%s: chores lost PostgreSQL (%s); reconnecting", options_.owner.c_str(), e.what());
+      db.reset();
+    } catch (const std::exception &e) {
+      g_message("%s: %s", options_.owner.c_str(), e.what());
+    }
+    pause_for(options_.lease.poll);
   }
 }
 

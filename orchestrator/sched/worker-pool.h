@@ -9,7 +9,10 @@
  *   also polls (LeaseSettings::poll, at most 1 s) and rescues expired leases
  *   on each tick, so a dead peer's steps run again within lease + poll;
  * - a heartbeat thread renews the leases of the steps running here and
- *   flags a step whose lease was lost, so its handler can stop.
+ *   flags a step whose lease was lost, so its handler can stop;
+ * - a chores thread runs Options::chores every poll (e.g. asking providers
+ *   to cancel the jobs of cancelled calls), so slow HTTP there never
+ *   delays a wake-up or a rescue.
  *
  * Every thread reconnects by itself when PostgreSQL goes away (restart,
  * failover); a step whose runner lost the connection is rescued once its
@@ -69,6 +72,8 @@ class WorkerPool {
     int workers = 2;
     LeaseSettings lease;
     RetryPolicy retry;
+    /* Housekeeping on its own connection, every LeaseSettings::poll. */
+    std::function<void(store::Connection &)> chores;
   };
 
   WorkerPool(Options options, std::map<std::string, StepHandler> handlers);
@@ -92,6 +97,7 @@ class WorkerPool {
   void worker_loop(int index);
   void waker_loop();
   void heartbeat_loop();
+  void chores_loop();
   /* Sleeps up to d, returning early when stopping. */
   void pause_for(std::chrono::milliseconds d);
   void run_step(StepRun &run);

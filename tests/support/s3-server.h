@@ -32,6 +32,7 @@ class S3Server {
   bool started() const { return pid_ > 0; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; } /* to freeze it (SIGSTOP) as a hung server */
   static constexpr const char *kAccessKey = "S3RVER";
   static constexpr const char *kSecretKey = "S3RVER";
 

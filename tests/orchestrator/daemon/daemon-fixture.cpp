@@ -11,6 +11,8 @@
 #include <fstream>
 #include <regex>
 
+#include <glib.h>
+
 namespace reelforge::test {
 
 using store::Connection;
@@ -24,7 +26,63 @@ constexpr const char *kProfile = R"({"name": "small", "title": "Small test canva
   "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
              "aspect": {"equals": "9:16", "tolerance": 0.01}}}}})";
 
+constexpr const char *kStrictProfile = R"({"name": "strict", "title": "Refuses 1 s cards",
+  "canvas": {"width": 320, "height": 568, "fps": 30},
+  "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 0.5}}}}})";
+
 }  // namespace
+
+S3Environment::S3Environment(const S3Server &server) {
+  g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
+  g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
+  g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
+  g_setenv("AWS_REGION", "us-east-1", TRUE);
+}
+
+S3Environment::~S3Environment() {
+  for (const char *name :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"})
+    g_unsetenv(name);
+}
+
+s3::S3Response s3_get(const S3Server &server, const std::string &key, const s3::NameValues &query) {
+  s3::S3Target target;
+  target.bucket = kBucket;
+  target.endpoint = server.endpoint();
+  target.region = "us-east-1";
+  target.credentials = {S3Server::kAccessKey, S3Server::kSecretKey, ""};
+  s3::S3Client client(target, s3::RetryPolicy{});
+  s3::S3Request request;
+  request.method = "GET";
+  request.key = key;
+  request.query = query;
+  request.what = "GET";
+  return client.send(request);
+}
+
+std::vector<std::string> bucket_keys(const S3Server &server, const std::string &prefix) {
+  const s3::S3Response list = s3_get(server, "", {{"list-type", "2"}, {"prefix", prefix}});
+  EXPECT_TRUE(list.ok()) << list.error << list.body;
+  std::vector<std::string> keys;
+  const std::regex key("<Key>([^<]*)</Key>");
+  for (std::sregex_iterator i(list.body.begin(), list.body.end(), key), end; i != end; ++i)
+    keys.push_back((*i)[1]);
+  return keys;
+}
+
+std::pair<std::string, std::int64_t> object_digest(const S3Server &server, const std::string &key) {
+  const s3::S3Response object = s3_get(server, key);
+  EXPECT_TRUE(object.ok()) << key << ": " << object.error;
+  gsize size = 0;
+  const void *data = object.body_bytes ? g_bytes_get_data(object.body_bytes, &size) : nullptr;
+  if (!data) {
+    data = object.body.data();
+    size = object.body.size();
+  }
+  GCharPtr sha(
+      g_compute_checksum_for_data(G_CHECKSUM_SHA256, static_cast<const guchar *>(data), size));
+  return {sha.get(), static_cast<std::int64_t>(size)};
+}
 
 TempDir *DaemonFixture::dir_ = nullptr;
 int DaemonFixture::serial_ = 0;
@@ -35,6 +93,7 @@ void DaemonFixture::SetUpTestSuite() {
   chmod(dir_->path().c_str(), 0711);
   std::filesystem::create_directories(dir_->file("profiles"));
   std::ofstream(dir_->file("profiles/small.json")) << kProfile;
+  std::ofstream(dir_->file("profiles/strict.json")) << kStrictProfile;
   g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
 }
 
@@ -82,6 +141,28 @@ bool DaemonFixture::all_jobs_done(std::chrono::milliseconds timeout) {
                    .int64(0, 0) == 0;
       },
       timeout);
+}
+
+std::string DaemonFixture::step_errors() {
+  const Result r = db_->exec(
+      "SELECT id, kind, status, coalesce(last_error, '') FROM steps WHERE status <> 'succeeded'"
+      " ORDER BY id");
+  std::string text;
+  for (int i = 0; i < r.rows(); ++i)
+    text += "step " + r.text(i, 0) + " (" + r.text(i, 1) + ") " + r.text(i, 2) + ": " +
+            r.text(i, 3) + "\n";
+  return text;
+}
+
+std::string DaemonFixture::final_status(std::int64_t job, std::chrono::milliseconds timeout) {
+  std::string now;
+  wait_until(
+      [&] {
+        now = status(job);
+        return now == "succeeded" || now == "failed" || now == "cancelled" || now == "paused";
+      },
+      timeout);
+  return now;
 }
 
 bool DaemonFixture::job_reaches(std::int64_t job, const std::string &statuses,

@@ -1,9 +1,10 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * What the daemon test programs share: a suite folder with a small
- * platform profile (320x568, 30 fps, house level refusing > 60 s or a
- * wrong aspect), a fresh migrated database per test on the shared
+ * What the daemon test programs share: a suite folder with two small
+ * platform profiles ("small": 320x568, 30 fps, house level refusing > 60 s
+ * or a wrong aspect; "strict": refusing anything over half a second, so a
+ * one-second card fails its QC), a fresh migrated database per test on the shared
  * PostgreSQL fixture, an API key of tenant "acme", and the invariants any
  * run must leave behind, crashes included.
  */
@@ -12,6 +13,8 @@
 #include "daemon-process.h"
 #include "pg.h"
 #include "postgres-server.h"
+#include "s3-client.h"
+#include "s3-server.h"
 #include "test-environment.h"
 
 #include <json-glib/json-glib.h>
@@ -21,8 +24,30 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace reelforge::test {
+
+/* The bucket the tests' s3rver has. */
+inline constexpr const char *kBucket = "reelforge-test";
+
+/* The daemons started meanwhile find the fixture's s3rver and its
+ * credentials in the environment, as `reelforge render` does. */
+class S3Environment {
+ public:
+  explicit S3Environment(const S3Server &server);
+  ~S3Environment();
+  S3Environment(const S3Environment &) = delete;
+  S3Environment &operator=(const S3Environment &) = delete;
+};
+
+s3::S3Response s3_get(const S3Server &server, const std::string &key,
+                      const s3::NameValues &query = {});
+/* The keys under prefix in the bucket, as the server lists them. */
+std::vector<std::string> bucket_keys(const S3Server &server, const std::string &prefix);
+/* sha256 and size of the object's bytes as the server returns them. */
+std::pair<std::string, std::int64_t> object_digest(const S3Server &server, const std::string &key);
 
 inline JsonObject *object(const JsonNodePtr &node) {
   return json_node_get_object(node.get());
@@ -42,6 +67,10 @@ class DaemonFixture : public ::testing::Test {
   std::string status(std::int64_t job);
   /* Waits until no job is queued or running. */
   bool all_jobs_done(std::chrono::milliseconds timeout);
+  /* The unfinished steps with their last errors, for failure messages. */
+  std::string step_errors();
+  /* Waits for the job to end (or pause); its status then. */
+  std::string final_status(std::int64_t job, std::chrono::milliseconds timeout);
   /* Waits until job's status is one of the listed ones (comma-separated). */
   bool job_reaches(std::int64_t job, const std::string &statuses,
                    std::chrono::milliseconds timeout);

@@ -11,8 +11,6 @@
 #include "daemon-fixture.h"
 #include "replicate-stand-in.h"
 
-#include <signal.h>
-
 #include <random>
 #include <regex>
 #include <set>
@@ -28,17 +26,22 @@ using store::Result;
 constexpr std::int64_t kClipPrice = 370000;
 
 /* A job of variants (one per word) x scenes generated clips of one second
- * each; providers_json is the scenes' chain. */
+ * each; providers_json is the scenes' chain, destination the output's
+ * uri_prefix (none when empty), extra more members of the body. */
 std::string job_body(const std::vector<std::string> &words, int scenes,
-                     const std::string &providers_json, const std::string &extra = "") {
+                     const std::string &providers_json, const std::string &extra = "",
+                     const std::string &destination = "") {
   std::string list, scene_list;
   for (const auto &w : words) list += (list.empty() ? "\"" : ", \"") + w + "\"";
   for (int i = 0; i < scenes; ++i)
     scene_list += std::string(i ? ", " : "") + R"({"source": {"generate": {"providers": )" +
                   providers_json + R"(, "prompt": "${word} shot )" + std::to_string(i) +
                   R"(", "duration": 1}}, "duration": 1})";
+  const std::string output =
+      destination.empty() ? "" : R"(, "output": {"uri_prefix": ")" + destination + "\"}";
   return R"({"spec": {"name": "generated", "platforms": ["small"], "scenes": [)" + scene_list +
-         R"(], "variations": {"dimensions": {"word": [)" + list + "]}}}" + extra + "}";
+         R"(], "variations": {"dimensions": {"word": [)" + list + "]}}" + output + "}" + extra +
+         "}";
 }
 
 std::string replicate_chain(const ReplicateStandIn &replicate, bool local_fallback = false) {
@@ -58,11 +61,15 @@ class DaemonGenerateTest : public DaemonFixture {
 
 TEST_F(DaemonGenerateTest, TwoVariantsOfThreeGeneratedScenesSucceedPayingEachClipOnce) {
   ReplicateStandIn replicate(clip(), 3);
+  S3Server storage;
+  ASSERT_TRUE(storage.started());
+  S3Environment environment(storage);
   /* One worker: clips in flight at the provider do not hold it. */
   DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
   ASSERT_TRUE(daemon.up());
-  const auto id = submit(
-      daemon.url(), job_body({"Sun", "Sea"}, 3, replicate_chain(replicate), ", \"budget\": 5"));
+  const auto id =
+      submit(daemon.url(), job_body({"Sun", "Sea"}, 3, replicate_chain(replicate),
+                                    ", \"budget\": 5", std::string("s3://") + kBucket + "/gen/"));
   ASSERT_GT(id, 0);
   ASSERT_TRUE(job_reaches(id, "succeeded,failed,paused", 120s)) << daemon.log();
   ASSERT_EQ(status(id), "succeeded") << daemon.log();
@@ -78,6 +85,20 @@ TEST_F(DaemonGenerateTest, TwoVariantsOfThreeGeneratedScenesSucceedPayingEachCli
             6);
   EXPECT_EQ(check_ledger(), 6 * kClipPrice);
   check_invariants(1);
+
+  /* Both variants' videos, reports and thumbnails are in the bucket, as
+   * the delivered artifacts say. */
+  const Result delivered =
+      db_->exec("SELECT uri, sha256, size_bytes FROM artifacts WHERE kind LIKE 'delivered-%'");
+  EXPECT_EQ(delivered.rows(), 6);
+  EXPECT_EQ(bucket_keys(storage, "gen/").size(), 6u);
+  for (int i = 0; i < delivered.rows(); ++i) {
+    const std::string key =
+        delivered.text(i, 0).substr(std::string("s3://").size() + std::string(kBucket).size() + 1);
+    EXPECT_EQ(object_digest(storage, key),
+              std::make_pair(delivered.text(i, 1), delivered.int64(i, 2)))
+        << key;
+  }
 
   /* The API shows the money. */
   const HttpReply job = http("GET", daemon.url() + "/v1/jobs/" + std::to_string(id), key_);
@@ -133,18 +154,47 @@ TEST_F(DaemonGenerateTest, ABudgetStopsTheSubmissionThatWouldExceedIt) {
 }
 
 TEST_F(DaemonGenerateTest, AProviderLimitHoldsAcrossDaemons) {
-  ReplicateStandIn replicate(clip(), 4);
+  ReplicateStandIn replicate(clip(), 2);
   DaemonProcess a(conninfo_, data_dir_, {"--workers", "2", "--provider-limit", "replicate=2"});
   DaemonProcess b(conninfo_, data_dir_, {"--workers", "2"});
   ASSERT_TRUE(a.up() && b.up());
   const auto id = submit(a.url(), job_body({"One", "Two"}, 3, replicate_chain(replicate)));
   ASSERT_TRUE(job_reaches(id, "succeeded,failed,paused", 120s)) << a.log() << b.log();
-  EXPECT_EQ(status(id), "succeeded");
+  EXPECT_EQ(status(id), "succeeded") << step_errors();
   EXPECT_EQ(replicate.submissions(), 6);
   EXPECT_LE(replicate.max_in_flight(), 2) << "the limit of 2 was exceeded";
   EXPECT_EQ(replicate.max_in_flight(), 2) << "the limit held the work back to one at a time";
   EXPECT_EQ(a.stop(), 0);
   EXPECT_EQ(b.stop(), 0);
+}
+
+TEST_F(DaemonGenerateTest, CancelStopsTheProviderJobsAndReleasesTheirReservations) {
+  ReplicateStandIn replicate(clip(), 1000000); /* never done */
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), job_body({"Slow"}, 2, replicate_chain(replicate)));
+  ASSERT_TRUE(wait_until(
+      [&] { return count("SELECT count(*) FROM provider_calls WHERE state = 'submitted'") == 2; },
+      30s))
+      << daemon.log();
+  const HttpReply r =
+      http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        int cancelled = 0;
+        for (const auto &[pid, p] : replicate.predictions()) cancelled += p.cancelled;
+        return cancelled == 2;
+      },
+      30s))
+      << "the provider jobs kept running after the cancel\n"
+      << daemon.log();
+  EXPECT_EQ(replicate.submissions(), 2);
+  EXPECT_EQ(status(id), "cancelled");
+  EXPECT_EQ(count("SELECT reserved_micros FROM jobs"), 0) << "a reservation outlived the cancel";
+  EXPECT_EQ(check_ledger(), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM provider_calls WHERE cancel_sent_at IS NULL"), 0);
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 /* SIGKILL in the windows where a crash could pay twice, then recovery as a
@@ -154,9 +204,12 @@ TEST_F(DaemonGenerateTest, AProviderLimitHoldsAcrossDaemons) {
  * intent row, and nothing the provider billed is missing from the ledger. */
 TEST_F(DaemonGenerateTest, KillsInTheProviderWindowsNeverPayTwice) {
   ReplicateStandIn replicate(clip(), 1);
-  const std::vector<std::string> windows{"after-intent", "after-submit", "render"};
+  S3Server storage;
+  ASSERT_TRUE(storage.started());
+  S3Environment environment(storage);
+  const std::vector<std::string> windows{"after-intent", "after-submit", "render", "upload"};
   std::mt19937 random(std::random_device{}());
-  const int trials = 9;
+  const int trials = 8;
   int jobs = 0;
   for (int trial = 0; trial < trials; ++trial) {
     const std::string window = windows[trial % windows.size()];
@@ -167,7 +220,8 @@ TEST_F(DaemonGenerateTest, KillsInTheProviderWindowsNeverPayTwice) {
     ASSERT_TRUE(daemon.up());
     if (trial < static_cast<int>(windows.size()) || random() % 2 == 0) {
       ASSERT_GT(submit(daemon.url(),
-                       job_body({"K" + std::to_string(trial)}, 2, replicate_chain(replicate))),
+                       job_body({"K" + std::to_string(trial)}, 2, replicate_chain(replicate), "",
+                                std::string("s3://") + kBucket + "/crash/")),
                 0);
       ++jobs;
     }
@@ -196,6 +250,9 @@ TEST_F(DaemonGenerateTest, KillsInTheProviderWindowsNeverPayTwice) {
   }
   EXPECT_EQ(survivor.stop(), 0);
   check_invariants(jobs);
+  /* Each job's one video, report and thumbnail delivered once. */
+  EXPECT_EQ(count("SELECT count(*) FROM artifacts WHERE kind LIKE 'delivered-%'"), 3 * jobs);
+  EXPECT_EQ(bucket_keys(storage, "crash/").size(), 3u * jobs);
 
   /* At most one submission per intent; every provider job known to at
    * most one call; the ledger holds exactly what the provider billed for

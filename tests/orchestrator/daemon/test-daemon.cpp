@@ -6,21 +6,20 @@
  * sharing a database, and PostgreSQL restarting under them. Leases are 1 s
  * here (30 s by default) so rescues take seconds, not minutes.
  */
-#include "daemon-process.h"
+#include "daemon-fixture.h"
 #include "job-steps.h"
 #include "json-file.h"
-#include "pg.h"
-#include "postgres-server.h"
-#include "test-environment.h"
 
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace reelforge::test {
@@ -29,12 +28,6 @@ namespace {
 using namespace std::chrono_literals;
 using store::Connection;
 using store::Result;
-
-constexpr const char *kProfile = R"({"name": "small", "title": "Small test canvas",
-  "canvas": {"width": 320, "height": 568, "fps": 30},
-  "safe_zone": {"top": 40, "bottom": 120, "left": 0, "right": 40},
-  "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
-             "aspect": {"equals": "9:16", "tolerance": 0.01}}}}})";
 
 /* A one-second card per variant: one render step each. */
 std::string spec(const std::vector<std::string> &words) {
@@ -46,122 +39,16 @@ std::string spec(const std::vector<std::string> &words) {
          list + "]}}}";
 }
 
-JsonObject *object(const JsonNodePtr &node) {
-  return json_node_get_object(node.get());
+/* spec(words) for platform, its outputs uploaded to destination. */
+std::string spec_to(const std::vector<std::string> &words, const std::string &destination,
+                    const std::string &platform = "small") {
+  std::string text = spec(words);
+  text.replace(text.find("\"small\""), 7, "\"" + platform + "\"");
+  text.insert(text.size() - 1, ", \"output\": {\"uri_prefix\": \"" + destination + "\"}");
+  return text;
 }
 
-class DaemonTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    /* A private cluster's server runs as another user when we are root. */
-    chmod(dir_->path().c_str(), 0711);
-    std::filesystem::create_directories(dir_->file("profiles"));
-    std::ofstream(dir_->file("profiles/small.json")) << kProfile;
-    g_setenv("REELFORGE_PLATFORMS_PATH", dir_->file("profiles").c_str(), TRUE);
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    conninfo_ = PostgresServer::shared().migrated_database();
-    db_ = std::make_unique<Connection>(conninfo_);
-    data_dir_ = dir_->path() / ("data-" + std::to_string(++serial_));
-    key_ = make_key("acme");
-  }
-
-  std::string make_key(const std::string &tenant) {
-    const ProgramResult r =
-        reelforge({"keys", "create", "--tenant", tenant, "--database", conninfo_});
-    EXPECT_EQ(r.status, 0) << r.output;
-    std::smatch m;
-    const std::regex key("rfk_[0-9a-f]{48}");
-    EXPECT_TRUE(std::regex_search(r.output, m, key)) << r.output;
-    return m.empty() ? "" : m[0].str();
-  }
-
-  std::int64_t submit(const std::string &url, const std::string &body) {
-    const HttpReply r = http("POST", url + "/v1/jobs", key_, body);
-    EXPECT_EQ(r.status, 201u) << r.body;
-    if (r.status != 201) return 0;
-    JsonNodePtr reply = parse_json(r.body, "reply");
-    return json_object_get_int_member(object(reply), "id");
-  }
-
-  std::string status(std::int64_t job) {
-    const Result r = db_->query("SELECT status FROM jobs WHERE id = $1", job);
-    return r.rows() ? r.text(0, 0) : "";
-  }
-
-  bool all_jobs_done(std::chrono::milliseconds timeout) {
-    return wait_until(
-        [&] {
-          return db_->exec(
-                        "SELECT count(*) FROM jobs WHERE status NOT IN ('succeeded', 'failed',"
-                        " 'cancelled', 'paused')")
-                     .int64(0, 0) == 0;
-        },
-        timeout);
-  }
-
-  /* What must hold after any crash: each job succeeded once, each step
-   * succeeded once and was never held by two runners at a time, and every
-   * render's three files are recorded once, present and intact. */
-  void check_invariants(int expected_jobs) {
-    EXPECT_EQ(db_->exec("SELECT count(*) FROM jobs WHERE status = 'succeeded'").int64(0, 0),
-              expected_jobs);
-    EXPECT_EQ(db_->exec("SELECT count(*) FROM jobs").int64(0, 0), expected_jobs);
-    const Result terminal = db_->exec(
-        "SELECT j.id, count(e.id) FROM jobs j LEFT JOIN events e ON e.job_id = j.id AND e.kind ="
-        " 'job' AND e.to_status IN ('succeeded', 'failed', 'cancelled') GROUP BY j.id");
-    for (int i = 0; i < terminal.rows(); ++i)
-      EXPECT_EQ(terminal.int64(i, 1), 1)
-          << "job " << terminal.text(i, 0) << " ended " << terminal.text(i, 1) << " times";
-    const Result steps = db_->exec(
-        "SELECT s.id, s.status, (SELECT count(*) FROM events e WHERE e.step_id = s.id AND"
-        " e.kind = 'transition' AND e.to_status = 'succeeded') FROM steps s");
-    for (int i = 0; i < steps.rows(); ++i) {
-      EXPECT_EQ(steps.text(i, 1), "succeeded") << "step " << steps.text(i, 0);
-      EXPECT_EQ(steps.int64(i, 2), 1)
-          << "step " << steps.text(i, 0) << " succeeded " << steps.text(i, 2) << " times";
-    }
-    /* Between two claims of a step there is always its end or a rescue. */
-    const Result overlaps = db_->exec(
-        "SELECT step_id, id FROM (SELECT step_id, id, kind, lag(kind) OVER"
-        " (PARTITION BY step_id ORDER BY id) AS before FROM events WHERE kind IN ('claim',"
-        " 'transition', 'rescue') AND step_id IS NOT NULL) e"
-        " WHERE kind = 'claim' AND before = 'claim'");
-    EXPECT_EQ(overlaps.rows(), 0) << "step " << (overlaps.rows() ? overlaps.text(0, 0) : "")
-                                  << " was claimed while another runner held it";
-    const Result renders = db_->exec(
-        "SELECT s.id, count(a.id), count(DISTINCT a.kind) FROM steps s LEFT JOIN artifacts a ON"
-        " a.step_id = s.id WHERE s.kind = 'render' AND NOT s.outputs ? 'skipped' GROUP BY s.id");
-    for (int i = 0; i < renders.rows(); ++i) {
-      EXPECT_EQ(renders.int64(i, 1), 3) << "render step " << renders.text(i, 0) << " recorded "
-                                        << renders.text(i, 1) << " artifacts";
-      EXPECT_EQ(renders.int64(i, 2), 3);
-    }
-    const Result files = db_->exec("SELECT uri, size_bytes, sha256 FROM artifacts");
-    for (int i = 0; i < files.rows(); ++i) {
-      const std::filesystem::path path = files.text(i, 0).substr(7);
-      ASSERT_TRUE(std::filesystem::exists(path)) << path;
-      EXPECT_EQ(static_cast<std::int64_t>(std::filesystem::file_size(path)), files.int64(i, 1));
-      EXPECT_EQ(sched::file_sha256(path), files.text(i, 2)) << path << " changed after recording";
-    }
-  }
-
-  static TempDir *dir_;
-  static int serial_;
-  std::string conninfo_;
-  std::unique_ptr<Connection> db_;
-  std::filesystem::path data_dir_;
-  std::string key_;
-};
-
-TempDir *DaemonTest::dir_ = nullptr;
-int DaemonTest::serial_ = 0;
+class DaemonTest : public DaemonFixture {};
 
 TEST_F(DaemonTest, AJobReachesSucceededWithItsArtifacts) {
   DaemonProcess daemon(conninfo_, data_dir_);
@@ -512,6 +399,251 @@ TEST_F(DaemonTest, KeepsGoingWhenPostgresRestarts) {
   ASSERT_TRUE(all_jobs_done(90s)) << a.log() << b.log();
   check_invariants(kJobs);
   EXPECT_NE(a.log().find("reconnecting"), std::string::npos) << a.log();
+}
+
+TEST_F(DaemonTest, UploadsEachRenderToS3AfterItsQcPassed) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_);
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(),
+                         "{\"spec\": " + spec_to({"Up", "Down"}, "s3://reelforge-test/ads/") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << daemon.log();
+
+  /* Every delivered object is in the bucket, byte for byte what its row
+   * says and what the render recorded. */
+  const Result delivered = db_->query(
+      "SELECT a.kind, a.uri, a.size_bytes, a.sha256, v.name, (SELECT count(*) FROM artifacts r"
+      " WHERE r.variant_id = a.variant_id AND r.kind = substr(a.kind, 11) AND"
+      " r.sha256 = a.sha256)"
+      " FROM artifacts a JOIN variants v ON v.id = a.variant_id WHERE a.job_id = $1 AND"
+      " a.kind LIKE 'delivered-%' ORDER BY a.id",
+      id);
+  ASSERT_EQ(delivered.rows(), 6) << "video, QC report and thumbnail of two variants";
+  std::set<std::string> kinds;
+  for (int i = 0; i < delivered.rows(); ++i) {
+    kinds.insert(delivered.text(i, 0));
+    const std::string uri = delivered.text(i, 1);
+    const std::string prefix =
+        std::string("s3://") + kBucket + "/ads/" + delivered.text(i, 4) + ".";
+    ASSERT_TRUE(uri.starts_with(prefix)) << uri;
+    const auto [sha256, size] = object_digest(s3, uri.substr(6 + std::strlen(kBucket)));
+    EXPECT_EQ(size, delivered.int64(i, 2)) << uri;
+    EXPECT_EQ(sha256, delivered.text(i, 3)) << uri;
+    EXPECT_EQ(delivered.int64(i, 5), 1) << uri << " is not the rendered file";
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"delivered-video", "delivered-qc-report",
+                                          "delivered-thumbnail"}));
+  EXPECT_EQ(bucket_keys(s3, "ads/").size(), 6u) << "more objects than artifacts";
+
+  /* The API shows where they went. */
+  const HttpReply job = http("GET", daemon.url() + "/v1/jobs/" + std::to_string(id), key_);
+  JsonNodePtr reply = parse_json(job.body, "job");
+  JsonArray *artifacts = json_object_get_array_member(object(reply), "artifacts");
+  int shown = 0;
+  for (guint i = 0; i < json_array_get_length(artifacts); ++i) {
+    JsonObject *artifact = json_array_get_object_element(artifacts, i);
+    const std::string kind = json_object_get_string_member(artifact, "kind");
+    if (!kind.starts_with("delivered-")) {
+      EXPECT_FALSE(json_object_has_member(artifact, "uri")) << "a server path was shown";
+      continue;
+    }
+    ++shown;
+    EXPECT_TRUE(std::string(json_object_get_string_member_with_default(artifact, "uri", ""))
+                    .starts_with("s3://reelforge-test/ads/"))
+        << job.body;
+  }
+  EXPECT_EQ(shown, 6) << job.body;
+  g_setenv("REELFORGE_URL", daemon.url().c_str(), TRUE);
+  g_setenv("REELFORGE_API_KEY", key_.c_str(), TRUE);
+  const ProgramResult listed = reelforge({"status", std::to_string(id)});
+  g_unsetenv("REELFORGE_URL");
+  g_unsetenv("REELFORGE_API_KEY");
+  EXPECT_NE(
+      listed.output.find("artifact delivered-video s3://reelforge-test/ads/word-up.small.mp4"),
+      std::string::npos)
+      << listed.output;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST_F(DaemonTest, AFailedQcUploadsNothingAndFailsTheJob) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id =
+      submit(daemon.url(),
+             "{\"spec\": " + spec_to({"Long"}, "s3://reelforge-test/refused/", "strict") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "failed") << daemon.log();
+
+  const Result step = db_->query(
+      "SELECT status, error_class, attempt, last_error FROM steps WHERE job_id = $1 AND"
+      " kind = 'upload'",
+      id);
+  ASSERT_EQ(step.rows(), 1);
+  EXPECT_EQ(step.text(0, 0), "failed");
+  EXPECT_EQ(step.text(0, 1), "permanent");
+  EXPECT_EQ(step.int64(0, 2), 1) << "a failed QC was retried";
+  EXPECT_NE(step.text(0, 3).find("QC failed for word-long.strict"), std::string::npos)
+      << step.text(0, 3);
+  EXPECT_NE(step.text(0, 3).find("QC report is an artifact"), std::string::npos);
+  const std::string reason =
+      db_->query("SELECT pause_reason FROM jobs WHERE id = $1", id).text(0, 0);
+  EXPECT_NE(reason.find("QC failed"), std::string::npos) << reason;
+
+  EXPECT_TRUE(bucket_keys(s3, "refused/").empty()) << "a refused render reached the bucket";
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind LIKE"
+                       " 'delivered-%'",
+                       id)
+                .int64(0, 0),
+            0);
+  EXPECT_EQ(
+      db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind = 'qc-report'", id)
+          .int64(0, 0),
+      1)
+      << "the report saying why is kept";
+}
+
+TEST_F(DaemonTest, BeforeUploadApprovalHoldsTheUploadsAndDeliversTheChosenVariant) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  DaemonProcess daemon(conninfo_, data_dir_);
+  ASSERT_TRUE(daemon.up());
+  const auto id =
+      submit(daemon.url(), "{\"spec\": " + spec_to({"Left", "Right"}, "s3://reelforge-test/pick/") +
+                               ", \"approval\": \"before-upload\"}");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->query(
+                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'approval' AND"
+                      " status = 'waiting'",
+                      id)
+                   .int64(0, 0) == 1;
+      },
+      30s))
+      << daemon.log();
+  /* Both rendered, nothing delivered. */
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
+                       " status = 'succeeded'",
+                       id)
+                .int64(0, 0),
+            2);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
+                       " status = 'blocked'",
+                       id)
+                .int64(0, 0),
+            2);
+  EXPECT_TRUE(bucket_keys(s3, "pick/").empty()) << "uploaded before the approval";
+
+  const HttpReply approve =
+      http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,
+           R"({"choice": 1})");
+  EXPECT_EQ(approve.status, 200u) << approve.body;
+  ASSERT_EQ(final_status(id, 30s), "succeeded") << daemon.log();
+
+  const std::vector<std::string> keys = bucket_keys(s3, "pick/");
+  EXPECT_EQ(keys.size(), 3u);
+  for (const std::string &key : keys)
+    EXPECT_TRUE(key.starts_with("pick/word-right.")) << key << ": not the chosen variant";
+  const Result skipped = db_->query(
+      "SELECT s.outputs->>'skipped' FROM steps s JOIN variants v ON v.id = s.variant_id"
+      " WHERE s.job_id = $1 AND s.kind = 'upload' AND v.name = 'word-left'",
+      id);
+  ASSERT_EQ(skipped.rows(), 1);
+  EXPECT_EQ(skipped.text(0, 0), "the reviewer chose word-right");
+}
+
+TEST_F(DaemonTest, AnUploadCutByACrashIsDeliveredOnce) {
+  S3Server s3;
+  ASSERT_TRUE(s3.started());
+  const S3Environment environment(s3);
+  /* A frozen S3 server holds the upload between its PUTs and its commit:
+   * the daemon dies there, and the server then answers what it got. */
+  ::kill(s3.pid(), SIGSTOP);
+  std::int64_t id = 0;
+  {
+    DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+    ASSERT_TRUE(daemon.up());
+    id = submit(daemon.url(), "{\"spec\": " + spec_to({"Cut"}, "s3://reelforge-test/cut/") + "}");
+    ASSERT_GT(id, 0);
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return db_->query(
+                        "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
+                        " status = 'running'",
+                        id)
+                     .int64(0, 0) == 1;
+        },
+        30s))
+        << daemon.log();
+    daemon.kill_hard();
+  }
+  ::kill(s3.pid(), SIGCONT);
+  DaemonProcess survivor(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(survivor.up());
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << survivor.log();
+
+  EXPECT_GE(db_->query("SELECT count(*) FROM events e JOIN steps s ON s.id = e.step_id WHERE"
+                       " s.job_id = $1 AND s.kind = 'upload' AND e.kind = 'rescue'",
+                       id)
+                .int64(0, 0),
+            1)
+      << "the crash did not cut an upload";
+  const Result delivered = db_->query(
+      "SELECT uri, size_bytes, sha256 FROM artifacts WHERE job_id = $1 AND kind LIKE"
+      " 'delivered-%'",
+      id);
+  ASSERT_EQ(delivered.rows(), 3) << "video, QC report and thumbnail, once each";
+  for (int i = 0; i < delivered.rows(); ++i) {
+    const auto [sha256, size] = object_digest(s3, delivered.text(i, 0).substr(20));
+    EXPECT_EQ(size, delivered.int64(i, 1)) << delivered.text(i, 0);
+    EXPECT_EQ(sha256, delivered.text(i, 2)) << delivered.text(i, 0);
+  }
+  EXPECT_EQ(bucket_keys(s3, "cut/").size(), 3u);
+}
+
+TEST_F(DaemonTest, AFolderDestinationGetsWholeFiles) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  /* before-upload with nothing to upload is refused at the door. */
+  const HttpReply refused =
+      http("POST", daemon.url() + "/v1/jobs", key_,
+           "{\"spec\": " + spec({"Nowhere"}) + ", \"approval\": \"before-upload\"}");
+  EXPECT_EQ(refused.status, 422u) << refused.body;
+  EXPECT_NE(refused.body.find("\"/approval\""), std::string::npos) << refused.body;
+
+  const std::filesystem::path out =
+      data_dir_.parent_path() / ("delivered-" + std::to_string(serial_));
+  const auto id =
+      submit(daemon.url(), "{\"spec\": " + spec_to({"Copy"}, "file://" + out.string() + "/") + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << daemon.log();
+  const Result delivered = db_->query(
+      "SELECT uri, size_bytes, sha256 FROM artifacts WHERE job_id = $1 AND kind LIKE"
+      " 'delivered-%' ORDER BY id",
+      id);
+  ASSERT_EQ(delivered.rows(), 3);
+  for (int i = 0; i < delivered.rows(); ++i) {
+    const std::string uri = delivered.text(i, 0);
+    ASSERT_TRUE(uri.starts_with("file://" + out.string() + "/word-copy.small.")) << uri;
+    const std::filesystem::path path = uri.substr(7);
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_EQ(static_cast<std::int64_t>(std::filesystem::file_size(path)), delivered.int64(i, 1));
+    EXPECT_EQ(sched::file_sha256(path), delivered.text(i, 2)) << path;
+  }
+  int entries = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(out)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("."))
+        << "left behind: " << entry.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3);
 }
 
 }  // namespace
