@@ -9,8 +9,10 @@
 #include "database-location.h"
 #include "pg.h"
 
+#include <glib.h>
 #include <sys/random.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -19,11 +21,16 @@ namespace reelforge {
 namespace {
 
 constexpr const char *kKeysUsage =
-    "Usage: reelforge keys create --tenant NAME [--database URL] [--data-dir DIR]\n"
+    "Usage: reelforge keys create --tenant NAME [--daily-budget USD]\n"
+    "                             [--database URL] [--data-dir DIR]\n"
     "\n"
     "Creates an API key for tenant NAME (made if new: lowercase letters, digits,\n"
     "- and _) and prints it once; only its SHA-256 is stored. The database is the\n"
-    "one `reelforge serve` uses with the same --database or --data-dir.\n";
+    "one `reelforge serve` uses with the same --database or --data-dir.\n"
+    "\n"
+    "  --daily-budget USD  the most the tenant's jobs may spend per UTC day, all\n"
+    "                      jobs together (spent plus reserved); a generation that\n"
+    "                      would exceed it pauses its job. 'none' removes it.\n";
 
 std::string random_key() {
   unsigned char bytes[24];
@@ -49,6 +56,7 @@ int keys_command(const std::vector<std::string> &args) {
   if (const char *env = std::getenv("REELFORGE_DATABASE")) database = env;
   std::filesystem::path data_dir = store::default_data_dir();
   std::string tenant;
+  std::optional<std::string> daily_budget;
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kKeysUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitBadInput : kExitOk;
@@ -66,6 +74,8 @@ int keys_command(const std::vector<std::string> &args) {
       database = args[++i];
     else if (args[i] == "--data-dir" && has_value)
       data_dir = args[++i];
+    else if (args[i] == "--daily-budget" && has_value)
+      daily_budget = args[++i];
     else {
       std::fprintf(stderr, "reelforge keys: unknown or incomplete argument %s\n\n%s",
                    args[i].c_str(), kKeysUsage);
@@ -75,6 +85,20 @@ int keys_command(const std::vector<std::string> &args) {
   if (tenant.empty()) {
     std::fprintf(stderr, "reelforge keys create: which tenant? Give --tenant NAME\n");
     return kExitBadInput;
+  }
+  /* Micro-dollars; nothing for "none". */
+  std::optional<std::int64_t> daily_micros;
+  if (daily_budget && *daily_budget != "none") {
+    char *end = nullptr;
+    const double usd = g_ascii_strtod(daily_budget->c_str(), &end);
+    if (end == daily_budget->c_str() || *end != '\0' || !(usd >= 0) || usd > 1e9) {
+      std::fprintf(stderr,
+                   "reelforge keys create: --daily-budget takes US dollars (e.g. 25 or 7.50) or "
+                   "none, not \"%s\"\n",
+                   daily_budget->c_str());
+      return kExitBadInput;
+    }
+    daily_micros = std::llround(usd * 1e6);
   }
   try {
     auto location = store::open_database(database, data_dir, /*stop_adopted=*/false);
@@ -93,6 +117,9 @@ int keys_command(const std::vector<std::string> &args) {
       }
       throw;
     }
+    if (daily_budget)
+      db.query("UPDATE tenants SET daily_budget_micros = $2 WHERE name = $1", tenant,
+               daily_micros ? store::param(*daily_micros) : std::nullopt);
     db.query(
         "INSERT INTO api_keys (tenant_id, key_sha256, prefix)"
         " SELECT id, $2, $3 FROM tenants WHERE name = $1",

@@ -4,16 +4,22 @@
  * The step kinds `reelforge serve` runs for a job:
  *
  * - expand: checks the spec (the errors of `reelforge validate`, as a
- *   permanent failure), records the variants and adds, per output (variant
- *   x platform), a render step; with {"approval": "before-render"} in the
- *   job's options, an approval step comes first, its choices the variants;
+ *   permanent failure), records the variants and adds one generate step
+ *   per distinct generated clip of all variants, and, per output (variant
+ *   x platform), a render step after its variant's generate steps; with {"approval":
+ * "before-render"} in the job's options, an approval step comes first, its choices the variants;
  *   when the spec has output.uri_prefix, an upload step after each render
  *   (with {"approval": "before-upload"}, one approval step, its choices the
  *   variants, waits for every render, and the uploads wait for it);
  * - approval: waits (holding no worker) for approve/reject; with several
  *   choices only the chosen variant renders (before-render) or is uploaded
  *   (before-upload), the others' steps succeed as skipped;
- * - render: the output's pipeline from the render plan, through the same
+ * - generate (generate-step.h): one generated clip, paid for at most once
+ *   (intent row before the POST, polls that hold no worker, resume-id to
+ *   download), recorded as a clip artifact in the clip cache;
+ * - render: the variant's generated scenes read from the clips its
+ *   generate steps made (never a provider call), then the output's
+ *   pipeline from the render plan, through the same
  *   runner as `reelforge render`, with its QC report and thumbnails; the
  *   files are recorded as artifacts (uri, size, sha256, kind) in the same
  *   transaction that ends the step;

@@ -4,12 +4,8 @@
 #include "replicate-stand-in.h"
 
 #include "json-file.h"
-#include "test-environment.h"
 
 #include <json-glib/json-glib.h>
-
-#include <fstream>
-#include <sstream>
 
 namespace reelforge::test {
 
@@ -122,27 +118,6 @@ Reply ReplicateStandIn::file(const RecordedRequest &r) {
     it->second.downloaded = true;
   }
   return StandInServer::serve_bytes(r, clip_);
-}
-
-const std::string &test_clip_bytes(double seconds, int width, int height) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> clips;
-  static TempDir dir;
-  std::lock_guard lock(mutex);
-  const std::string name =
-      std::to_string(seconds) + "-" + std::to_string(width) + "x" + std::to_string(height) + ".mp4";
-  if (auto it = clips.find(name); it != clips.end()) return it->second;
-  const std::string path = dir.file(name);
-  const PipelineRun run = run_pipeline(
-      "videotestsrc num-buffers=" + std::to_string(static_cast<int>(seconds * 24)) +
-      " pattern=smpte ! video/x-raw,width=" + std::to_string(width) +
-      ",height=" + std::to_string(height) +
-      ",framerate=24/1 ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=" + path);
-  EXPECT_TRUE(run.reached_eos) << run.error;
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return clips[name] = bytes.str();
 }
 
 }  // namespace reelforge::test

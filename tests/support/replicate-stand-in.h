@@ -64,8 +64,4 @@ class ReplicateStandIn {
   std::atomic<int> max_in_flight_{0};
 };
 
-/* A real H.264 MP4 of seconds at width x height (videotestsrc), made once
- * per shape and process. */
-const std::string &test_clip_bytes(double seconds, int width, int height);
-
 }  // namespace reelforge::test

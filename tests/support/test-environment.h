@@ -67,6 +67,10 @@ int run_command(const std::string &command_line, std::string *output, bool merge
 std::string shell_quote(const std::string &text);
 
 /* What the reelforge program (REELFORGE_BIN) did with some arguments. */
+/* A real H.264 MP4 of seconds at width x height (videotestsrc SMPTE bars,
+ * x264), made once per shape and process. */
+const std::string &test_clip_bytes(double seconds, int width, int height);
+
 struct ProgramResult {
   int status = -1;
   std::string output; /* stdout and stderr */

@@ -153,6 +153,26 @@ TEST_F(DaemonGenerateTest, ABudgetStopsTheSubmissionThatWouldExceedIt) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST_F(DaemonGenerateTest, ATenantsDailyBudgetHoldsAcrossItsJobs) {
+  ReplicateStandIn replicate(clip(), 1);
+  const ProgramResult made = reelforge(
+      {"keys", "create", "--tenant", "frugal", "--daily-budget", "0.50", "--database", conninfo_});
+  ASSERT_EQ(made.status, 0) << made.output;
+  key_ = make_key("frugal"); /* the tenant keeps its budget */
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto first = submit(daemon.url(), job_body({"Penny"}, 1, replicate_chain(replicate)));
+  ASSERT_EQ(final_status(first, 60s), "succeeded") << step_errors();
+  const auto second = submit(daemon.url(), job_body({"Dime"}, 1, replicate_chain(replicate)));
+  ASSERT_EQ(final_status(second, 60s), "paused") << step_errors();
+  EXPECT_EQ(replicate.submissions(), 1) << "the second job's clip went past the daily budget";
+  const std::string reason =
+      db_->query("SELECT pause_reason FROM jobs WHERE id = $1", second).text(0, 0);
+  EXPECT_NE(reason.find("tenant frugal's daily budget of 0.50"), std::string::npos) << reason;
+  EXPECT_EQ(check_ledger(), kClipPrice);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 TEST_F(DaemonGenerateTest, AProviderLimitHoldsAcrossDaemons) {
   ReplicateStandIn replicate(clip(), 2);
   DaemonProcess a(conninfo_, data_dir_, {"--workers", "2", "--provider-limit", "replicate=2"});
