@@ -9,6 +9,7 @@
 #include "gst-ptr.h"
 #include "job-spec.h"
 #include "json-file.h"
+#include "json-writer.h"
 #include "pg.h"
 #include "step-queue.h"
 #include "worker-pool.h"
@@ -35,13 +36,6 @@ namespace {
 struct MappedFileDeleter {
   void operator()(GMappedFile *f) const noexcept { g_mapped_file_unref(f); }
 };
-
-std::string json_string(const std::string &text) {
-  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
-  json_node_set_string(node.get(), text.c_str());
-  GCharPtr out(json_to_string(node.get(), FALSE));
-  return out.get();
-}
 
 std::string error_json(const std::string &message) {
   return "{\"error\": " + json_string(message) + "}";

@@ -9,6 +9,7 @@
 #include "gst-ptr.h"
 #include "job-spec.h"
 #include "json-file.h"
+#include "json-writer.h"
 #include "pipeline-runner.h"
 #include "render-plan.h"
 #include "time-convert.h"
@@ -101,19 +102,6 @@ std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &di
   } catch (const plan::PlanError &e) {
     throw StepError(ErrorClass::kPermanent, e.what());
   }
-}
-
-std::string json_string(const std::string &text) {
-  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
-  json_node_set_string(node.get(), text.c_str());
-  GCharPtr out(json_to_string(node.get(), FALSE));
-  return out.get();
-}
-
-std::string json_array(const std::vector<std::string> &items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
-  return out + "]";
 }
 
 void expand(StepRun &run, const JobStepsConfig &config) {

@@ -74,6 +74,23 @@ void finish_job_if_done(Connection &db, std::int64_t job_id) {
         job_id);
 }
 
+/* Releases the reservations of the calls in ended (rows of id, step_id,
+ * reserved_micros, the job row locked by the caller): a ledger entry each
+ * and the job's open reservations lowered by their sum. */
+void release_reservations(Connection &db, std::int64_t job_id, const Result &ended) {
+  std::int64_t released = 0;
+  for (int i = 0; i < ended.rows(); ++i) {
+    released += ended.int64(i, 2);
+    db.query(
+        "INSERT INTO cost_ledger (job_id, step_id, provider_call_id, entry, amount_micros)"
+        " VALUES ($1, $2, $3, 'release', $4)",
+        job_id, ended.int64(i, 1), ended.int64(i, 0), ended.int64(i, 2));
+  }
+  if (released > 0)
+    db.query("UPDATE jobs SET reserved_micros = reserved_micros - $2 WHERE id = $1", job_id,
+             released);
+}
+
 void pause(Connection &db, std::int64_t job_id, const std::string &reason) {
   const Result r = db.query(
       "UPDATE jobs SET status = 'paused', pause_reason = $2, updated_at = now()"
@@ -574,23 +591,14 @@ JobControl::Outcome JobControl::cancel(std::int64_t job_id) {
       " lease_owner = NULL, lease_expires_at = NULL, wait_reason = NULL, updated_at = now()"
       " WHERE job_id = $1 AND status IN ('blocked', 'ready', 'running', 'waiting')",
       job_id);
-  const Result open_calls = db_.query(
-      "UPDATE provider_calls c SET state = 'cancelled', updated_at = now() FROM steps s"
-      " WHERE c.step_id = s.id AND s.job_id = $1 AND c.state IN ('submitting', 'submitted')"
-      " RETURNING c.id, c.step_id, c.reserved_micros",
-      job_id);
-  std::int64_t released = 0;
-  for (int i = 0; i < open_calls.rows(); ++i) {
-    released += open_calls.int64(i, 2);
-    db_.query(
-        "INSERT INTO cost_ledger (job_id, step_id, provider_call_id, entry, amount_micros)"
-        " VALUES ($1, $2, $3, 'release', $4)",
-        job_id, open_calls.int64(i, 1), open_calls.int64(i, 0), open_calls.int64(i, 2));
-  }
-  db_.query(
-      "UPDATE jobs SET status = 'cancelled', reserved_micros = reserved_micros - $2,"
-      " updated_at = now() WHERE id = $1",
-      job_id, released);
+  release_reservations(
+      db_, job_id,
+      db_.query(
+          "UPDATE provider_calls c SET state = 'cancelled', updated_at = now() FROM steps s"
+          " WHERE c.step_id = s.id AND s.job_id = $1 AND c.state IN ('submitting', 'submitted')"
+          " RETURNING c.id, c.step_id, c.reserved_micros",
+          job_id));
+  db_.query("UPDATE jobs SET status = 'cancelled', updated_at = now() WHERE id = $1", job_id);
   db_.query(
       "INSERT INTO events (job_id, kind, from_status, to_status) VALUES ($1, 'job', $2, "
       "'cancelled')",
@@ -608,22 +616,14 @@ JobControl::Outcome JobControl::resume(std::int64_t job_id) {
   /* Resuming a job that waits for a person says the person looked at the
    * calls of unknown fate: they are abandoned, their reservations
    * released, and their steps submit anew. */
-  const Result abandoned = db_.query(
-      "UPDATE provider_calls c SET state = 'failed', actual_micros = 0, updated_at = now(),"
-      " error = coalesce(c.error, '') || ' (abandoned when the job was resumed)'"
-      " FROM steps s WHERE c.step_id = s.id AND s.job_id = $1 AND c.state = 'needs-attention'"
-      " RETURNING c.id, c.step_id, c.reserved_micros",
-      job_id);
-  std::int64_t released = 0;
-  for (int i = 0; i < abandoned.rows(); ++i) {
-    released += abandoned.int64(i, 2);
-    db_.query(
-        "INSERT INTO cost_ledger (job_id, step_id, provider_call_id, entry, amount_micros)"
-        " VALUES ($1, $2, $3, 'release', $4)",
-        job_id, abandoned.int64(i, 1), abandoned.int64(i, 0), abandoned.int64(i, 2));
-  }
-  db_.query("UPDATE jobs SET reserved_micros = reserved_micros - $2 WHERE id = $1", job_id,
-            released);
+  release_reservations(
+      db_, job_id,
+      db_.query(
+          "UPDATE provider_calls c SET state = 'failed', actual_micros = 0, updated_at = now(),"
+          " error = coalesce(c.error, '') || ' (abandoned when the job was resumed)'"
+          " FROM steps s WHERE c.step_id = s.id AND s.job_id = $1"
+          " AND c.state = 'needs-attention' RETURNING c.id, c.step_id, c.reserved_micros",
+          job_id));
   db_.query(
       "UPDATE steps SET status = 'ready', attempt = 0, next_run_at = now(), updated_at = now()"
       " WHERE job_id = $1 AND status IN ('failed', 'needs-attention')",

@@ -7,6 +7,7 @@
 
 #include "gst-ptr.h"
 #include "json-file.h"
+#include "json-writer.h"
 #include "pipeline-runner.h"
 #include "pipeline-template.h"
 #include "s3-location.h"
@@ -26,19 +27,6 @@ using store::Connection;
 using store::Result;
 
 namespace {
-
-std::string json_string(const std::string &text) {
-  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
-  json_node_set_string(node.get(), text.c_str());
-  GCharPtr out(json_to_string(node.get(), FALSE));
-  return out.get();
-}
-
-std::string json_array(const std::vector<std::string> &items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
-  return out + "]";
-}
 
 std::string string_member(JsonObject *object, const char *name) {
   return json_object_get_string_member_with_default(object, name, "");

@@ -10,6 +10,9 @@
  *   w.member("polls", std::int64_t{3});
  *   w.end_object();
  *   std::string text = w.text();
+ *
+ * and, for JSON put together by hand, json_string() (a quoted, escaped
+ * string) and json_array() (an array of strings).
  */
 #pragma once
 
@@ -20,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reelforge {
 
@@ -60,5 +64,20 @@ class JsonWriter {
  private:
   GObjectPtr<JsonBuilder> builder_;
 };
+
+/* text as a JSON string literal, quotes included. */
+inline std::string json_string(const std::string &text) {
+  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
+  json_node_set_string(node.get(), text.c_str());
+  GCharPtr out(json_to_string(node.get(), FALSE));
+  return out.get();
+}
+
+/* items as a JSON array of strings. */
+inline std::string json_array(const std::vector<std::string> &items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
+  return out + "]";
+}
 
 }  // namespace reelforge

@@ -37,26 +37,6 @@ std::string read_file(const std::string &path) {
   return out.str();
 }
 
-/* A real H.264 MP4 of seconds at width x height, made once per shape. */
-const std::string &clip_bytes(double seconds = 2, int width = 320, int height = 568) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> clips;
-  static TempDir dir;
-  std::lock_guard lock(mutex);
-  const std::string name =
-      std::to_string(seconds) + "-" + std::to_string(width) + "x" + std::to_string(height) + ".mp4";
-  auto it = clips.find(name);
-  if (it != clips.end()) return it->second;
-  const std::string path = dir.file(name);
-  const int frames = static_cast<int>(seconds * 24);
-  auto run = reelforge::test::run_pipeline(
-      "videotestsrc num-buffers=" + std::to_string(frames) + " pattern=ball ! video/x-raw,width=" +
-      std::to_string(width) + ",height=" + std::to_string(height) +
-      ",framerate=24/1 ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=" + path);
-  EXPECT_TRUE(run.reached_eos) << run.error;
-  return clips[name] = read_file(path);
-}
-
 /* How a stand-in provider behaves for the next jobs. */
 struct Script {
   int polls_before_done = 2;  /* status requests answered "not yet" */
@@ -77,7 +57,7 @@ struct Script {
 class FakeProvider {
  public:
   FakeProvider(std::string name, Script script = {}) : name_(std::move(name)), script_(script) {
-    clip_ = clip_bytes(script.clip_seconds);
+    clip_ = reelforge::test::test_clip_bytes(script.clip_seconds, 320, 568);
     server_.route("GET", "/files/", [this](const RecordedRequest &r) { return serve_file(r); });
     if (name_ == "replicate") install_replicate();
     if (name_ == "runway") install_runway();
