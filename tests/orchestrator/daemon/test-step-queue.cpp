@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -45,6 +46,39 @@ class StepQueueTest : public ::testing::Test {
                    const std::string &first = "expand", int max_attempts = 6) {
     return JobControl(*db_).create_job(tenant_, "{}", priority, budget, first, max_attempts);
   }
+  /* A job whose first step made n generate steps; each of n threads, on
+   * its own connection, claims one and runs body with it once all are
+   * claimed (so they contend). */
+  std::int64_t contend(int n, std::optional<std::int64_t> budget,
+                       const std::function<void(StepQueue &, const ClaimedStep &)> &body) {
+    const auto id = job(5, budget, "root");
+    {
+      StepQueue queue(*db_, "setup");
+      auto root = queue.claim();
+      EXPECT_TRUE(root);
+      if (!root) return id;
+      queue.succeed(*root, "{}", [&](Connection &) {
+        queue.add_steps(id, std::vector<sched::NewStep>(n, {.kind = "generate"}));
+      });
+    }
+    std::latch all_claimed(n);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i)
+      threads.emplace_back([&, i] {
+        Connection db(conninfo_);
+        StepQueue queue(db, "worker-" + std::to_string(i));
+        auto step = queue.claim();
+        all_claimed.arrive_and_wait();
+        if (!step) {
+          ADD_FAILURE() << "worker " << i << " found no step";
+          return;
+        }
+        body(queue, *step);
+      });
+    for (auto &t : threads) t.join();
+    return id;
+  }
+
   std::string job_status(std::int64_t id) {
     return db_->query("SELECT status FROM jobs WHERE id = $1", id).text(0, 0);
   }
@@ -295,49 +329,28 @@ TEST_F(StepQueueTest, RejectingEndsTheJob) {
 
 TEST_F(StepQueueTest, TwentyConcurrentReservationsNeverOverspendABudgetThatFitsSeven) {
   constexpr std::int64_t kCost = 250000; /* $0.25 a clip */
-  const auto id = job(5, 7 * kCost + kCost / 2, "root");
-  {
-    StepQueue queue(*db_, "setup");
-    auto root = queue.claim();
-    ASSERT_TRUE(root);
-    queue.succeed(*root, "{}", [&](Connection &) {
-      queue.add_steps(id, std::vector<sched::NewStep>(20, {.kind = "generate"}));
-    });
-  }
   std::atomic<int> reserved{0}, refused{0};
   /* All 20 steps are running before any of them asks for money. */
-  std::latch all_claimed(20);
-  std::vector<std::thread> steps;
-  for (int i = 0; i < 20; ++i) {
-    steps.emplace_back([&, i] {
-      Connection db(conninfo_);
-      StepQueue queue(db, "worker-" + std::to_string(i));
-      auto step = queue.claim();
-      all_claimed.arrive_and_wait();
-      if (!step) {
-        ADD_FAILURE() << "worker " << i << " found no step";
-        return;
-      }
-      const Intent intent =
-          queue.record_intent(*step, {.provider = "replicate",
-                                      .idempotency_key = "key-" + std::to_string(step->id),
-                                      .reserve_micros = kCost});
-      if (intent.outcome == Intent::Outcome::kRecorded) {
-        ++reserved;
-        queue.record_submitted(*step, intent.call_id, "pred-" + std::to_string(i));
-        queue.settle(*step, intent.call_id, kCost - 10000, true);
-        queue.succeed(*step);
-      } else {
-        /* Over the budget, or paused by a peer that was. */
-        EXPECT_TRUE(intent.outcome == Intent::Outcome::kOverJobBudget ||
-                    intent.outcome == Intent::Outcome::kJobPaused)
-            << intent.reason;
-        ++refused;
-        queue.pause_job(*step, intent.reason);
-      }
-    });
-  }
-  for (auto &t : steps) t.join();
+  const auto id =
+      contend(20, 7 * kCost + kCost / 2, [&](StepQueue &queue, const ClaimedStep &step) {
+        const Intent intent =
+            queue.record_intent(step, {.provider = "replicate",
+                                       .idempotency_key = "key-" + std::to_string(step.id),
+                                       .reserve_micros = kCost});
+        if (intent.outcome == Intent::Outcome::kRecorded) {
+          ++reserved;
+          queue.record_submitted(step, intent.call_id, "pred-" + std::to_string(step.id));
+          queue.settle(step, intent.call_id, kCost - 10000, true);
+          queue.succeed(step);
+        } else {
+          /* Over the budget, or paused by a peer that was. */
+          EXPECT_TRUE(intent.outcome == Intent::Outcome::kOverJobBudget ||
+                      intent.outcome == Intent::Outcome::kJobPaused)
+              << intent.reason;
+          ++refused;
+          queue.pause_job(step, intent.reason);
+        }
+      });
   EXPECT_EQ(reserved.load(), 7);
   EXPECT_EQ(refused.load(), 13);
   const auto sums = db_->query(
@@ -397,46 +410,24 @@ TEST_F(StepQueueTest, CancelStopsRunnersAndReleasesReservations) {
 
 TEST_F(StepQueueTest, AProviderLimitHoldsAcrossConcurrentReservers) {
   db_->exec("INSERT INTO provider_limits (provider, max_in_flight) VALUES ('runway', 3)");
-  const auto id = job(5, std::nullopt, "root");
-  {
-    StepQueue queue(*db_, "setup");
-    auto root = queue.claim();
-    ASSERT_TRUE(root);
-    queue.succeed(*root, "{}", [&](Connection &) {
-      queue.add_steps(id, std::vector<sched::NewStep>(10, {.kind = "generate"}));
-    });
-  }
   std::atomic<int> recorded{0}, at_limit{0};
-  std::latch all_claimed(10);
-  std::vector<std::thread> steps;
-  for (int i = 0; i < 10; ++i) {
-    steps.emplace_back([&, i] {
-      Connection db(conninfo_);
-      StepQueue queue(db, "worker-" + std::to_string(i));
-      auto step = queue.claim();
-      all_claimed.arrive_and_wait();
-      if (!step) {
-        ADD_FAILURE() << "worker " << i << " found no step";
+  contend(10, std::nullopt, [&](StepQueue &queue, const ClaimedStep &step) {
+    for (;;) {
+      const Intent intent = queue.record_intent(
+          step, {.provider = "runway", .idempotency_key = "k-" + std::to_string(step.id)});
+      if (intent.outcome == Intent::Outcome::kRecorded) {
+        ++recorded;
         return;
       }
-      for (;;) {
-        const Intent intent = queue.record_intent(
-            *step, {.provider = "runway", .idempotency_key = "k-" + std::to_string(step->id)});
-        if (intent.outcome == Intent::Outcome::kRecorded) {
-          ++recorded;
-          return;
-        }
-        ASSERT_EQ(intent.outcome, Intent::Outcome::kProviderBusy) << intent.reason;
-        /* NOWAIT found a peer counting: it asks to look again. */
-        if (intent.reason.find("in flight") != std::string::npos) {
-          ++at_limit;
-          return;
-        }
-        EXPECT_GT(intent.retry_in.count(), 0);
+      ASSERT_EQ(intent.outcome, Intent::Outcome::kProviderBusy) << intent.reason;
+      /* NOWAIT found a peer counting: it asks to look again. */
+      if (intent.reason.find("in flight") != std::string::npos) {
+        ++at_limit;
+        return;
       }
-    });
-  }
-  for (auto &t : steps) t.join();
+      EXPECT_GT(intent.retry_in.count(), 0);
+    }
+  });
   EXPECT_EQ(recorded.load(), 3);
   EXPECT_EQ(at_limit.load(), 7);
   EXPECT_EQ(db_->exec("SELECT count(*) FROM provider_calls WHERE state = 'submitting'").int64(0, 0),
