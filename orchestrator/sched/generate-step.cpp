@@ -240,6 +240,9 @@ class GenerateStep {
     add("endpoint", entry.endpoint);
     add("resume_id", job_id);
     add("cache_dir", config_.clips_dir.string());
+    /* The job is the step's, followed across runs: a daemon stopping
+     * mid-download must not cancel it (Runway's cancel deletes the output). */
+    add("cancel_on_stop", "false");
     const std::string description =
         plan::PipelineTemplate::load("generate-clip").fill({{"uri", uri}});
     try {

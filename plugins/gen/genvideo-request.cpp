@@ -340,7 +340,7 @@ GenRequest parse_genvideo_uri(const std::string &uri, UriOptions *options) {
         request.extra = value;
       else if (name == "cache_dir" || name == "timeout" || name == "max_concurrent" ||
                name == "resume_id" || name == "endpoint" || name == "stagger" ||
-               name == "poll_interval" || name == "fallback") {
+               name == "poll_interval" || name == "fallback" || name == "cancel_on_stop") {
         std::string setting = name;
         std::replace(setting.begin(), setting.end(), '_', '-');
         if (options) options->settings[setting] = value;

@@ -11,6 +11,7 @@
  *   genvideo://<provider>/<model...>?prompt=...&duration=8&aspect_ratio=9:16
  *     &negative_prompt=...&image=<uri>&last_image=<uri>&resolution=720p&seed=N
  *     &extra=<json object>&cache_dir=...&timeout=<s>&max_concurrent=N
+ *     &cancel_on_stop=false
  * (dashes or underscores in names; values percent-encoded). The model may
  * contain slashes (Replicate's owner/name); `local` needs none.
  */

@@ -63,7 +63,7 @@
  * with the other properties as query parameters (`negative_prompt`,
  * `image`, `last_image`, `resolution`, `seed`, `extra`, `cache_dir`,
  * `timeout`, `max_concurrent`, `stagger`, `poll_interval`, `resume_id`,
- * `endpoint`, `fallback`).
+ * `endpoint`, `fallback`, `cancel_on_stop` = true|false).
  *
  * ## Messages
  *
@@ -1035,6 +1035,13 @@ static gboolean gst_gen_video_src_uri_set_uri(GstURIHandler *handler, const gcha
   s.max_concurrent = static_cast<gint>(number("max-concurrent", DEFAULT_MAX_CONCURRENT));
   s.stagger = number("stagger", DEFAULT_STAGGER);
   s.poll_interval = number("poll-interval", DEFAULT_POLL_INTERVAL);
+  const std::string cancel = text("cancel-on-stop");
+  if (!cancel.empty() && cancel != "true" && cancel != "false") {
+    g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+                "genvideo URI: cancel_on_stop is true or false, not \"%s\"", cancel.c_str());
+    return FALSE;
+  }
+  s.cancel_on_stop = cancel.empty() ? DEFAULT_CANCEL_ON_STOP : cancel == "true";
   return TRUE;
 }
 

@@ -1166,3 +1166,22 @@ TEST(GenVideoSrcCancel, AFlushingSeekKeepsPollingTheSameJobWithoutCancelling) {
   playing.stop("genvideosrc-cancelled");
   EXPECT_EQ(fake.cancel_requests().size(), 1u);
 }
+
+/* The daemon follows a job across runs and downloads it through a URI:
+ * the URI can say not to cancel it on stop, and a wrong value is refused. */
+TEST(GenVideoSrcCancel, TheUriCanKeepTheJobOnStop) {
+  GError *error = nullptr;
+  auto kept = reelforge::adopt_floating(gst_element_make_from_uri(
+      GST_URI_SRC, "genvideo://local/?prompt=x&cancel_on_stop=false", nullptr, &error));
+  ASSERT_TRUE(kept) << (error ? error->message : "");
+  gboolean cancel = TRUE;
+  g_object_get(kept.get(), "cancel-on-stop", &cancel, nullptr);
+  EXPECT_FALSE(cancel);
+  auto bad = reelforge::adopt_floating(gst_element_make_from_uri(
+      GST_URI_SRC, "genvideo://local/?prompt=x&cancel_on_stop=maybe", nullptr, &error));
+  EXPECT_FALSE(bad);
+  ASSERT_NE(error, nullptr);
+  reelforge::GErrorPtr owned(error);
+  EXPECT_NE(std::string(error->message).find("cancel_on_stop"), std::string::npos)
+      << error->message;
+}
