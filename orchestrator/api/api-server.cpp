@@ -271,8 +271,10 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
     else
       budget = std::llround(usd * 1e6);
   }
+  /* The body's approval, else the spec's. */
   std::string approval = "none";
-  if (JsonNode *n = json_object_get_member(top, "approval")) {
+  JsonNode *approval_given = json_object_get_member(top, "approval");
+  if (JsonNode *n = approval_given) {
     approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
                    ? json_node_get_string(n)
                    : "";
@@ -306,6 +308,7 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
     try {
       const spec::Job job =
           spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
+      if (!approval_given) approval = job.approval;
       if (approval == "before-upload" &&
           std::none_of(job.variants.begin(), job.variants.end(),
                        [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))

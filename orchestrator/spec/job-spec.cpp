@@ -897,6 +897,7 @@ Job parse_job_document(JsonNode *document, const std::string &document_name,
   check_platforms(root, &shared);
   for (JsonNode *platform : elements(array_member(root, "platforms")))
     if (is_string(platform)) job.platforms.emplace_back(json_node_get_string(platform));
+  job.approval = string_member(root, "approval").value_or("none");
 
   std::vector<Variant> variants =
       expand_variations(job.variations, string_member(root, "name").value_or(""));

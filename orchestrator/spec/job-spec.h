@@ -308,6 +308,9 @@ struct Job {
   Variations variations;
   std::vector<JobVariant> variants; /* in expansion order; one when no variations */
   std::vector<std::string> platforms;
+  /* When `reelforge serve` waits for a person: "none", "before-render" or
+   * "before-upload". */
+  std::string approval = "none";
 
   /* Every (variant x platform), variants first, platforms in spec order.
    * The pointers point into this Job. */

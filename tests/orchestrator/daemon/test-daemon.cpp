@@ -148,8 +148,10 @@ TEST_F(DaemonTest, TheApiChecksKeysTenantsAndBodies) {
 TEST_F(DaemonTest, AnApprovalHoldsNoWorkerAndTheJobEndsOnReject) {
   DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
   ASSERT_TRUE(daemon.up());
-  const auto waiting = submit(
-      daemon.url(), "{\"spec\": " + spec({"Left", "Right"}) + ", \"approval\": \"before-render\"}");
+  /* The spec asks for the approval (a submission could, too). */
+  std::string asking = spec({"Left", "Right"});
+  asking.insert(asking.size() - 1, ", \"approval\": \"before-render\"");
+  const auto waiting = submit(daemon.url(), "{\"spec\": " + asking + "}");
   ASSERT_TRUE(wait_until(
       [&] {
         return db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND status = 'waiting'",
