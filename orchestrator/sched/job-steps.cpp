@@ -141,8 +141,9 @@ void expand(StepRun &run, const JobStepsConfig &config) {
         std::optional<size_t> approval_step;
         if (approval) {
           approval_step = steps.size();
-          steps.push_back(
-              {.kind = "approval", .inputs = "{\"choices\": " + json_array(variant_names) + "}"});
+          steps.push_back({.kind = "approval",
+                           .inputs = "{\"stage\": \"before-render\", \"choices\": " +
+                                     json_array(variant_names) + "}"});
         }
         /* One render per plan: a variant's renditions for the platforms
          * that share a frame rate, in one pass. */
@@ -176,24 +177,14 @@ void approval(StepRun &run) {
   run.queue.wait_for_approval(run.step, std::string("{\"choices\": ") + text.get() + "}");
 }
 
-/* The variant a reviewer picked, when the approval offered a choice. */
-std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id) {
-  const Result r = db.query(
-      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
-      " jsonb_array_length(outputs->'choices') FROM steps"
-      " WHERE job_id = $1 AND kind = 'approval' AND status = 'succeeded' ORDER BY id LIMIT 1",
-      job_id);
-  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
-  return r.text(0, 0);
-}
-
 void render(StepRun &run, const JobStepsConfig &config) {
   JsonNodePtr inputs = parse_json(run.step.inputs, "render inputs");
   JsonObject *in = json_node_get_object(inputs.get());
   const auto index = static_cast<size_t>(json_object_get_int_member_with_default(in, "plan", -1));
   const std::string variant = json_object_get_string_member_with_default(in, "variant", "");
 
-  if (const auto chosen = chosen_variant(run.db, run.step.job_id); chosen && *chosen != variant) {
+  if (const auto chosen = chosen_variant(run.db, run.step.job_id, "before-render");
+      chosen && *chosen != variant) {
     run.queue.succeed(run.step, "{\"skipped\": \"the reviewer chose " + *chosen + "\"}");
     return;
   }
@@ -278,6 +269,19 @@ void render(StepRun &run, const JobStepsConfig &config) {
 }
 
 }  // namespace
+
+std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id,
+                                          const std::string &stage) {
+  /* Approvals written before stages were named are before the render. */
+  const Result r = db.query(
+      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
+      " jsonb_array_length(outputs->'choices') FROM steps WHERE job_id = $1 AND kind = 'approval'"
+      " AND status = 'succeeded' AND coalesce(inputs->>'stage', 'before-render') = $2"
+      " ORDER BY id LIMIT 1",
+      job_id, stage);
+  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
+  return r.text(0, 0);
+}
 
 std::string file_sha256(const fs::path &path) {
   std::ifstream in(path, std::ios::binary);

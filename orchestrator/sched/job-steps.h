@@ -39,6 +39,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace reelforge::sched {
@@ -51,6 +52,11 @@ struct JobStepsConfig {
 };
 
 std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &config);
+
+/* The variant a reviewer picked at the job's approval of stage
+ * ("before-render" or "before-upload"), when it offered a choice. */
+std::optional<std::string> chosen_variant(store::Connection &db, std::int64_t job_id,
+                                          const std::string &stage);
 
 /* Hex SHA-256 of a file's bytes. */
 std::string file_sha256(const std::filesystem::path &path);

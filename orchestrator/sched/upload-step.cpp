@@ -65,18 +65,6 @@ Destination parse_destination(const std::string &destination) {
   return {.folder = fs::path(path)};
 }
 
-/* The variant a reviewer picked at the before-upload approval, when it
- * offered a choice. */
-std::optional<std::string> chosen_for_upload(Connection &db, std::int64_t job_id) {
-  const Result r = db.query(
-      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
-      " jsonb_array_length(outputs->'choices') FROM steps WHERE job_id = $1 AND kind = 'approval'"
-      " AND status = 'succeeded' AND inputs->>'stage' = 'before-upload' ORDER BY id LIMIT 1",
-      job_id);
-  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
-  return r.text(0, 0);
-}
-
 /* A render artifact to deliver. */
 struct Source {
   std::string kind; /* video, qc-report, thumbnail */
@@ -212,7 +200,7 @@ void upload(StepRun &run, const JobStepsConfig &) {
   const std::string destination = string_member(in, "destination");
   const Destination where = parse_destination(destination);
 
-  if (const auto chosen = chosen_for_upload(run.db, run.step.job_id);
+  if (const auto chosen = chosen_variant(run.db, run.step.job_id, "before-upload");
       chosen && *chosen != variant) {
     run.queue.succeed(run.step,
                       "{\"skipped\": " + json_string("the reviewer chose " + *chosen) + "}");
