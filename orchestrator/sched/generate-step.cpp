@@ -182,7 +182,9 @@ class GenerateStep {
                                    progress_outputs(request.provider, submission.status, 0));
       return false;
     }
-    return follow(call);
+    if (!follow(call)) return false;
+    failed.push_back({.id = call.id, .chain_index = call.chain_index, .error = last_failure_});
+    return true;
   }
 
   /* Polls a submitted call once. False once the step has been ended or
@@ -198,7 +200,8 @@ class GenerateStep {
       if (e.error_class() == gen::ErrorClass::kTransient)
         throw StepError(ErrorClass::kTransient, "polling " + entry.request.provider + " job " +
                                                     call.provider_job_id + ": " + e.what());
-      run_.queue.settle(run_.step, call.id, 0, false, failure_text(e));
+      last_failure_ = failure_text(e);
+      run_.queue.settle(run_.step, call.id, 0, false, last_failure_);
       return true;
     }
     if (status.state != gen::JobStatus::State::kSucceeded) {
@@ -361,6 +364,7 @@ class GenerateStep {
   std::string uri_;
   std::vector<ChainEntry> chain_;
   int round_ = 0;
+  std::string last_failure_; /* the provider's reason when follow() saw a job fail */
   std::unique_ptr<http::HttpClient> client_;
 };
 
