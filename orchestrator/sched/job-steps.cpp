@@ -14,6 +14,7 @@
 #include "render-plan.h"
 #include "time-convert.h"
 #include "upload-step.h"
+#include "voiceover-plan.h"
 
 #include <json-glib/json-glib.h>
 
@@ -104,69 +105,154 @@ std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &di
   }
 }
 
-void expand(StepRun &run, const JobStepsConfig &config) {
-  const LoadedJob loaded = load_job(run.db, run.step.job_id);
-  const auto plans =
-      plan_into(loaded.job, config.artifacts_dir / ("job-" + std::to_string(run.step.job_id)));
+/* The distinct spoken voiceovers of the job's variants, each with the
+ * first variant that speaks it. */
+std::vector<std::pair<std::string, spec::SpokenVoiceover>> spoken_voiceovers(const spec::Job &job) {
+  std::vector<std::pair<std::string, spec::SpokenVoiceover>> voiceovers;
+  for (const auto &v : job.variants)
+    if (const auto &spoken = v.spec.audio.spoken_voiceover;
+        spoken && std::none_of(voiceovers.begin(), voiceovers.end(),
+                               [&](const auto &known) { return known.second == *spoken; }))
+      voiceovers.emplace_back(v.variant.name, *spoken);
+  return voiceovers;
+}
+
+/* Adds, in the caller's transaction, one render per plan (a variant's
+ * renditions for the platforms that share a frame rate, in one pass),
+ * each after the generate steps of its variant's clips; the before-render
+ * approval ahead of them, and the uploads after them. */
+void add_render_steps(StepRun &run, Connection &db, const LoadedJob &loaded,
+                      const std::vector<plan::RenderPlan> &plans) {
   const std::string approval_option = options_member(loaded.options, "approval");
-  const bool approval = approval_option == "before-render";
-  std::vector<std::string> variant_names;
-  for (const auto &v : loaded.job.variants) variant_names.push_back(v.variant.name);
+  std::map<std::string, std::int64_t> variant_ids, generate_ids;
+  const Result variants =
+      db.query("SELECT name, id FROM variants WHERE job_id = $1", run.step.job_id);
+  for (int i = 0; i < variants.rows(); ++i) variant_ids[variants.text(i, 0)] = variants.int64(i, 1);
+  const Result generates =
+      db.query("SELECT inputs->>'uri', id FROM steps WHERE job_id = $1 AND kind = 'generate'",
+               run.step.job_id);
+  for (int i = 0; i < generates.rows(); ++i)
+    generate_ids[generates.text(i, 0)] = generates.int64(i, 1);
+
+  std::vector<NewStep> steps;
+  if (approval_option == "before-render") {
+    std::vector<std::string> choices;
+    for (const auto &v : loaded.job.variants) choices.push_back(v.variant.name);
+    steps.push_back(
+        {.kind = "approval",
+         .inputs = "{\"stage\": \"before-render\", \"choices\": " + json_array(choices) + "}"});
+  }
+  for (size_t i = 0; i < plans.size(); ++i) {
+    std::vector<std::string> names;
+    for (const auto &output : plans[i].outputs) names.push_back(output.name);
+    NewStep render{.kind = "render",
+                   .inputs = "{\"plan\": " + std::to_string(i) +
+                             ", \"variant\": " + json_string(plans[i].name) +
+                             ", \"outputs\": " + json_array(names) + "}",
+                   .variant_id = variant_ids[plans[i].name]};
+    if (approval_option == "before-render") render.after = {0};
+    for (const auto &v : loaded.job.variants)
+      if (v.variant.name == plans[i].name)
+        for (const std::string &uri : generated_clips(v.spec))
+          render.after_ids.push_back(generate_ids.at(uri));
+    steps.push_back(render);
+  }
+  const auto ids = run.queue.add_steps(run.step.job_id, steps);
+  /* Deliveries to output.uri_prefix: an upload after each render. */
+  run.queue.add_steps(run.step.job_id,
+                      upload_steps(loaded.job, steps, ids, approval_option == "before-upload"));
+}
+
+std::string plan_outputs(const std::vector<plan::RenderPlan> &plans, size_t variants) {
   size_t outputs = 0;
   for (const auto &plan : plans) outputs += plan.outputs.size();
+  return "{\"variants\": " + std::to_string(variants) +
+         ", \"renders\": " + std::to_string(plans.size()) +
+         ", \"outputs\": " + std::to_string(outputs) + "}";
+}
 
-  run.queue.succeed(
-      run.step,
-      "{\"variants\": " + std::to_string(variant_names.size()) + ", \"renders\": " +
-          std::to_string(plans.size()) + ", \"outputs\": " + std::to_string(outputs) + "}",
-      [&](Connection &db) {
-        std::map<std::string, std::int64_t> variant_ids;
-        for (size_t i = 0; i < variant_names.size(); ++i) {
-          const Result r = db.query(
-              "INSERT INTO variants (job_id, ordinal, name) VALUES ($1, $2, $3) RETURNING id",
-              run.step.job_id, static_cast<std::int64_t>(i), variant_names[i]);
-          variant_ids[variant_names[i]] = r.int64(0, 0);
-        }
-        std::vector<NewStep> steps;
-        /* One generate step per distinct generated clip, for every
-         * variant at once: they all run concurrently, within the limits. */
-        std::map<std::string, size_t> generate_steps;
-        for (const auto &v : loaded.job.variants)
-          for (const std::string &uri : generated_clips(v.spec))
-            if (!generate_steps.contains(uri)) {
-              generate_steps[uri] = steps.size();
-              steps.push_back(
-                  {.kind = "generate", .inputs = "{\"uri\": " + json_string(uri) + "}"});
-            }
-        std::optional<size_t> approval_step;
-        if (approval) {
-          approval_step = steps.size();
-          steps.push_back({.kind = "approval",
-                           .inputs = "{\"stage\": \"before-render\", \"choices\": " +
-                                     json_array(variant_names) + "}"});
-        }
-        /* One render per plan: a variant's renditions for the platforms
-         * that share a frame rate, in one pass. */
-        for (size_t i = 0; i < plans.size(); ++i) {
-          std::vector<std::string> names;
-          for (const auto &output : plans[i].outputs) names.push_back(output.name);
-          NewStep render{.kind = "render",
-                         .inputs = "{\"plan\": " + std::to_string(i) +
-                                   ", \"variant\": " + json_string(plans[i].name) +
-                                   ", \"outputs\": " + json_array(names) + "}",
-                         .variant_id = variant_ids[plans[i].name]};
-          if (approval_step) render.after = {*approval_step};
-          for (const auto &v : loaded.job.variants)
-            if (v.variant.name == plans[i].name)
-              for (const std::string &uri : generated_clips(v.spec))
-                render.after.push_back(generate_steps[uri]);
-          steps.push_back(render);
-        }
-        const auto ids = run.queue.add_steps(run.step.job_id, steps);
-        /* Deliveries to output.uri_prefix: an upload after each render. */
-        run.queue.add_steps(run.step.job_id, upload_steps(loaded.job, steps, ids,
-                                                          approval_option == "before-upload"));
-      });
+fs::path job_dir(const JobStepsConfig &config, std::int64_t job_id) {
+  return config.artifacts_dir / ("job-" + std::to_string(job_id));
+}
+
+void expand(StepRun &run, const JobStepsConfig &config) {
+  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  const auto voiceovers = spoken_voiceovers(loaded.job);
+  /* Without a voiceover to speak first, the job is planned now (a plan
+   * error fails it at once); otherwise by the plan step, after them. */
+  std::vector<plan::RenderPlan> plans;
+  if (voiceovers.empty()) plans = plan_into(loaded.job, job_dir(config, run.step.job_id));
+
+  run.queue.succeed(run.step,
+                    voiceovers.empty()
+                        ? plan_outputs(plans, loaded.job.variants.size())
+                        : "{\"variants\": " + std::to_string(loaded.job.variants.size()) +
+                              ", \"voiceovers\": " + std::to_string(voiceovers.size()) + "}",
+                    [&](Connection &db) {
+                      for (size_t i = 0; i < loaded.job.variants.size(); ++i)
+                        db.query("INSERT INTO variants (job_id, ordinal, name) VALUES ($1, $2, $3)",
+                                 run.step.job_id, static_cast<std::int64_t>(i),
+                                 loaded.job.variants[i].variant.name);
+                      /* One generate step per distinct generated clip, for every
+                       * variant at once: they all run concurrently, within the limits. */
+                      std::vector<NewStep> steps;
+                      std::vector<std::string> uris;
+                      for (const auto &v : loaded.job.variants)
+                        for (const std::string &uri : generated_clips(v.spec))
+                          if (std::find(uris.begin(), uris.end(), uri) == uris.end()) {
+                            uris.push_back(uri);
+                            steps.push_back({.kind = "generate",
+                                             .inputs = "{\"uri\": " + json_string(uri) + "}"});
+                          }
+                      if (voiceovers.empty()) {
+                        run.queue.add_steps(run.step.job_id, steps);
+                        add_render_steps(run, db, loaded, plans);
+                        return;
+                      }
+                      /* Each voiceover spoken once, then the plan. */
+                      NewStep plan{.kind = "plan"};
+                      for (const auto &[variant, spoken] : voiceovers) {
+                        plan.after.push_back(steps.size());
+                        steps.push_back({.kind = "voiceover",
+                                         .inputs = "{\"variant\": " + json_string(variant) + "}"});
+                      }
+                      steps.push_back(plan);
+                      run.queue.add_steps(run.step.job_id, steps);
+                    });
+}
+
+/* Speaks a voiceover into the TTS cache, where the planner (its word
+ * timings) and the render (its audio) find it. */
+void voiceover(StepRun &run) {
+  JsonNodePtr inputs = parse_json(run.step.inputs, "voiceover inputs");
+  const std::string variant =
+      json_object_get_string_member_with_default(json_node_get_object(inputs.get()), "variant", "");
+  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  const auto found = std::find_if(loaded.job.variants.begin(), loaded.job.variants.end(),
+                                  [&](const auto &v) { return v.variant.name == variant; });
+  if (found == loaded.job.variants.end() || !found->spec.audio.spoken_voiceover)
+    throw StepError(ErrorClass::kPermanent,
+                    "the job no longer has variant " + variant + "'s voiceover");
+  plan::VoiceoverTiming timing;
+  try {
+    timing = plan::time_voiceover(*found->spec.audio.spoken_voiceover, plan::tts_cache_dir());
+  } catch (const plan::PlanError &e) { /* a TTS provider's outage, or its refusal */
+    throw StepError(ErrorClass::kTransient, e.what());
+  }
+  JsonWriter w;
+  w.begin_object();
+  w.member("duration_s", timing.duration_s);
+  w.member("words", static_cast<std::int64_t>(timing.words.size()));
+  w.end_object();
+  run.queue.succeed(run.step, w.text());
+}
+
+/* Plans the job once its voiceovers are spoken, and adds its renders. */
+void plan_renders(StepRun &run, const JobStepsConfig &config) {
+  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  const auto plans = plan_into(loaded.job, job_dir(config, run.step.job_id));
+  run.queue.succeed(run.step, plan_outputs(plans, loaded.job.variants.size()),
+                    [&](Connection &db) { add_render_steps(run, db, loaded, plans); });
 }
 
 void approval(StepRun &run) {
@@ -298,6 +384,8 @@ std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &confi
   return {
       {"expand", [config](StepRun &run) { expand(run, config); }},
       {"approval", [](StepRun &run) { approval(run); }},
+      {"voiceover", [](StepRun &run) { voiceover(run); }},
+      {"plan", [config](StepRun &run) { plan_renders(run, config); }},
       {"render", [config](StepRun &run) { render(run, config); }},
       {"generate",
        [config](StepRun &run) { run_generate_step(run, {.clips_dir = config.clips_dir}); }},

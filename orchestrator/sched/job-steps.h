@@ -5,12 +5,18 @@
  *
  * - expand: checks the spec (the errors of `reelforge validate`, as a
  *   permanent failure), records the variants and adds one generate step
- *   per distinct generated clip of all variants, and, per output (variant
- *   x platform), a render step after its variant's generate steps; with {"approval":
- * "before-render"} in the job's options, an approval step comes first, its choices the variants;
- *   when the spec has output.uri_prefix, an upload step after each render
- *   (with {"approval": "before-upload"}, one approval step, its choices the
- *   variants, waits for every render, and the uploads wait for it);
+ *   per distinct generated clip of all variants; then, when a variant has a
+ *   spoken voiceover, one voiceover step per distinct voiceover and a plan
+ *   step after them, else it plans at once as the plan step would;
+ * - voiceover: speaks a voiceover into the TTS cache (ttssrc), where the
+ *   planner finds its word timings and the render its audio;
+ * - plan: plans the job and adds, per output (variant x platform), a render
+ *   step after its variant's generate steps; with {"approval":
+ *   "before-render"} an approval step comes first, its choices the
+ *   variants; when the spec has output.uri_prefix, an upload step after
+ *   each render (with {"approval": "before-upload"}, one approval step,
+ *   its choices the variants, waits for every render, and the uploads wait
+ *   for it);
  * - approval: waits (holding no worker) for approve/reject; with several
  *   choices only the chosen variant renders (before-render) or is uploaded
  *   (before-upload), the others' steps succeed as skipped;

@@ -306,14 +306,21 @@ std::vector<std::int64_t> StepQueue::add_steps(std::int64_t job_id,
   std::vector<std::int64_t> ids;
   bool any_ready = false;
   for (const NewStep &s : steps) {
-    const bool ready = s.after.empty() && s.after_ids.empty();
+    /* Stored steps that already succeeded are not waited for. The caller
+     * holds the job row (succeed() takes it first, as every step's success
+     * does), so none of them succeeds meanwhile unseen. */
+    std::int64_t pending_stored = 0;
+    for (std::int64_t before : s.after_ids)
+      pending_stored +=
+          db_.query("SELECT 1 FROM steps WHERE id = $1 AND status <> 'succeeded'", before).rows();
+    const bool ready = s.after.empty() && pending_stored == 0;
     any_ready |= ready;
     const Result r = db_.query(
         "INSERT INTO steps (job_id, variant_id, kind, inputs, status, pending_dependencies,"
         " priority, max_attempts) SELECT $1, $2, $3, $4::jsonb, $5, $6, j.priority, $7"
         " FROM jobs j WHERE j.id = $1 RETURNING id",
         job_id, s.variant_id ? param(*s.variant_id) : std::nullopt, s.kind, s.inputs,
-        ready ? "ready" : "blocked", static_cast<std::int64_t>(s.after.size() + s.after_ids.size()),
+        ready ? "ready" : "blocked", static_cast<std::int64_t>(s.after.size()) + pending_stored,
         retry_.max_attempts);
     if (r.rows() != 1) throw store::DatabaseError("job " + std::to_string(job_id) + " is gone", "");
     ids.push_back(r.int64(0, 0));

@@ -66,8 +66,8 @@ class LeaseLost : public std::runtime_error {
 };
 
 /* A step to create: kind, inputs and the indexes (into the same batch) of
- * the steps it waits for; after_ids names stored steps (not yet succeeded,
- * e.g. created earlier in the same transaction) it also waits for. */
+ * the steps it waits for; after_ids names stored steps it also waits for
+ * (those that already succeeded count as done). */
 struct NewStep {
   std::string kind;
   std::string inputs = "{}";

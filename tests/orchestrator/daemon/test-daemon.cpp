@@ -648,5 +648,26 @@ TEST_F(DaemonTest, AFolderDestinationGetsWholeFiles) {
   EXPECT_EQ(entries, 3);
 }
 
+/* A spoken voiceover is a step of its own, once for the variants that share
+ * it; the job is planned after it (with its word timings) and rendered. */
+TEST_F(DaemonTest, AVoiceoverIsSpokenOnceBeforeThePlan) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "2"});
+  ASSERT_TRUE(daemon.up());
+  std::string spoken = spec({"Hi", "Yo"});
+  spoken.insert(spoken.size() - 1,
+                R"(, "audio": {"voiceover": {"text": "One voice for both.", "tts": {"backend": )"
+                R"("espeak"}}})");
+  const auto id = submit(daemon.url(), "{\"spec\": " + spoken + "}");
+  ASSERT_EQ(final_status(id, 90s), "succeeded") << step_errors() << daemon.log();
+  const Result kinds =
+      db_->query("SELECT kind, outputs::text FROM steps WHERE job_id = $1 ORDER BY id", id);
+  std::vector<std::string> order;
+  for (int i = 0; i < kinds.rows(); ++i) order.push_back(kinds.text(i, 0));
+  EXPECT_EQ(order, (std::vector<std::string>{"expand", "voiceover", "plan", "render", "render"}));
+  EXPECT_NE(kinds.text(1, 1).find("\"words\": 4"), std::string::npos) << kinds.text(1, 1);
+  check_invariants(1);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 }  // namespace
 }  // namespace reelforge::test
