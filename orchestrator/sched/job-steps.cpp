@@ -11,6 +11,7 @@
 #include "json-file.h"
 #include "json-writer.h"
 #include "pipeline-runner.h"
+#include "pipeline-template.h"
 #include "render-plan.h"
 #include "time-convert.h"
 #include "upload-step.h"
@@ -136,11 +137,14 @@ void add_render_steps(StepRun &run, Connection &db, const LoadedJob &loaded,
 
   std::vector<NewStep> steps;
   if (approval_option == "before-render") {
+    /* After the generated clips: the reviewer sees their preview frames. */
     std::vector<std::string> choices;
     for (const auto &v : loaded.job.variants) choices.push_back(v.variant.name);
-    steps.push_back(
-        {.kind = "approval",
-         .inputs = "{\"stage\": \"before-render\", \"choices\": " + json_array(choices) + "}"});
+    NewStep approval{
+        .kind = "approval",
+        .inputs = "{\"stage\": \"before-render\", \"choices\": " + json_array(choices) + "}"};
+    for (const auto &[uri, id] : generate_ids) approval.after_ids.push_back(id);
+    steps.push_back(approval);
   }
   for (size_t i = 0; i < plans.size(); ++i) {
     std::vector<std::string> names;
@@ -255,12 +259,69 @@ void plan_renders(StepRun &run, const JobStepsConfig &config) {
                     [&](Connection &db) { add_render_steps(run, db, loaded, plans); });
 }
 
-void approval(StepRun &run) {
+/* Preview frames for a before-render approval: per variant, the first
+ * frame of each clip or image scene (generated clips as their generate
+ * steps made them), through pipelines/preview-frame.pipeline. */
+struct Preview {
+  std::string variant;
+  fs::path path;
+};
+
+std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config) {
+  LoadedJob loaded = load_job(run.db, run.step.job_id);
+  for (const auto &v : loaded.job.variants)
+    use_generated_clips(run.db, run.step.job_id, v.variant.name, loaded.job);
+  const fs::path dir =
+      job_dir(config, run.step.job_id) /
+      ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
+  const plan::PipelineTemplate frame = plan::PipelineTemplate::load("preview-frame");
+  std::vector<Preview> previews;
+  for (size_t i = 0; i < loaded.job.variants.size(); ++i) {
+    const auto &v = loaded.job.variants[i];
+    for (size_t n = 0; n < v.spec.scenes.size(); ++n) {
+      const spec::Source &source = v.spec.scenes[n].source;
+      std::string uri;
+      if (const auto *clip = std::get_if<spec::ClipSource>(&source)) uri = clip->media.uri;
+      if (const auto *image = std::get_if<spec::ImageSource>(&source)) uri = image->media.uri;
+      if (uri.empty()) continue; /* a card has no frame of its own */
+      const fs::path output =
+          dir / ("preview-" + std::to_string(i) + "-scene-" + std::to_string(n) + ".jpg");
+      try {
+        run::run_pipeline(frame.fill({{"uri", uri}, {"width", "360"}, {"output", output}}),
+                          {.timeout = 60 * GST_SECOND});
+      } catch (const std::runtime_error &e) {
+        throw StepError(ErrorClass::kTransient, "preview of " + uri + ": " + e.what());
+      }
+      if (run.lease_lost) throw LeaseLost("lost the lease while making previews");
+      previews.push_back({v.variant.name, output});
+    }
+  }
+  return previews;
+}
+
+void approval(StepRun &run, const JobStepsConfig &config) {
   JsonNodePtr inputs = parse_json(run.step.inputs, "approval inputs");
   JsonObject *object = json_node_get_object(inputs.get());
   JsonNode *choices = json_object_get_member(object, "choices");
   GCharPtr text(choices ? json_to_string(choices, FALSE) : g_strdup("[]"));
-  run.queue.wait_for_approval(run.step, std::string("{\"choices\": ") + text.get() + "}");
+  const bool before_render = json_object_get_string_member_with_default(object, "stage", "") ==
+                             std::string("before-render");
+  const std::vector<Preview> previews =
+      before_render ? render_previews(run, config) : std::vector<Preview>{};
+  run.queue.wait_for_approval(
+      run.step, std::string("{\"choices\": ") + text.get() + "}", [&](Connection &db) {
+        for (const Preview &p : previews)
+          db.query(
+              "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
+              " SELECT $1, v.id, $2, 'preview', $3, $4, $5 FROM variants v"
+              " WHERE v.job_id = $1 AND v.name = $6",
+              run.step.job_id, run.step.id, "file://" + p.path.string(),
+              static_cast<std::int64_t>(fs::file_size(p.path)), file_sha256(p.path), p.variant);
+      });
 }
 
 void render(StepRun &run, const JobStepsConfig &config) {
@@ -383,7 +444,7 @@ std::string file_sha256(const fs::path &path) {
 std::map<std::string, StepHandler> job_step_handlers(const JobStepsConfig &config) {
   return {
       {"expand", [config](StepRun &run) { expand(run, config); }},
-      {"approval", [](StepRun &run) { approval(run); }},
+      {"approval", [config](StepRun &run) { approval(run, config); }},
       {"voiceover", [](StepRun &run) { voiceover(run); }},
       {"plan", [config](StepRun &run) { plan_renders(run, config); }},
       {"render", [config](StepRun &run) { render(run, config); }},

@@ -236,11 +236,15 @@ void StepQueue::fail(const ClaimedStep &step, ErrorClass error_class, const std:
   transaction.commit();
 }
 
-void StepQueue::wait_for_approval(const ClaimedStep &step, const std::string &outputs) {
+void StepQueue::wait_for_approval(const ClaimedStep &step, const std::string &outputs,
+                                  const std::function<void(Connection &)> &also) {
+  Transaction transaction(db_);
   transition(step,
              "status = 'waiting', wait_reason = 'approval', next_run_at = NULL,"
              " outputs = $5::jsonb",
              {outputs}, "waiting");
+  if (also) also(db_);
+  transaction.commit();
 }
 
 void StepQueue::wait_for_provider(const ClaimedStep &step, std::chrono::milliseconds poll_in,

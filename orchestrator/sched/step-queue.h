@@ -126,8 +126,10 @@ class StepQueue {
             std::optional<std::chrono::milliseconds> retry_after = {});
 
   /* Releases the worker: the step waits for approve()/reject() with the
-   * candidates in outputs (JSON). */
-  void wait_for_approval(const ClaimedStep &step, const std::string &outputs);
+   * candidates in outputs (JSON); also writes more in the same transaction
+   * (e.g. preview artifacts). */
+  void wait_for_approval(const ClaimedStep &step, const std::string &outputs,
+                         const std::function<void(store::Connection &)> &also = {});
   /* Releases the worker: the step is claimed again after poll_in (e.g. to
    * poll a provider job), keeping its attempt count. */
   void wait_for_provider(const ClaimedStep &step, std::chrono::milliseconds poll_in,
