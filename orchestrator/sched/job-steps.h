@@ -17,7 +17,9 @@
  *   each render (with {"approval": "before-upload"}, one approval step,
  *   its choices the variants, waits for every render, and the uploads wait
  *   for it);
- * - approval: waits (holding no worker) for approve/reject; with several
+ * - approval: before the render, waits for the generated clips and records
+ *   a preview frame of each variant's clip and image scenes (preview
+ *   artifacts); then waits (holding no worker) for approve/reject; with several
  *   choices only the chosen variant renders (before-render) or is uploaded
  *   (before-upload), the others' steps succeed as skipped;
  * - generate (generate-step.h): one generated clip, paid for at most once
