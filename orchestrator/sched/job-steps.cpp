@@ -71,11 +71,11 @@ std::vector<std::string> generated_clips(const spec::JobSpec &spec) {
 }
 
 /* Points the job's generated scenes at the clips its generate steps made,
- * so the render reads files and can never call a provider itself; every
- * clip of the variant to render must be made (other variants' may still
- * be on their way). */
-void use_generated_clips(Connection &db, std::int64_t job_id, const std::string &variant,
-                         spec::Job &job) {
+ * so the render reads files and can never call a provider itself. Every
+ * clip of the variant named must be made (other variants' may still be on
+ * their way); with none named, every clip of every variant. */
+void use_generated_clips(Connection &db, std::int64_t job_id,
+                         const std::optional<std::string> &variant, spec::Job &job) {
   const Result r = db.query(
       "SELECT s.inputs->>'uri', a.uri FROM steps s JOIN artifacts a ON a.step_id = s.id"
       " WHERE s.job_id = $1 AND s.kind = 'generate' AND s.status = 'succeeded'"
@@ -89,7 +89,7 @@ void use_generated_clips(Connection &db, std::int64_t job_id, const std::string 
       if (!clip || !clip->media.uri.starts_with("genvideo://")) continue;
       const auto found = made.find(clip->media.uri);
       if (found == made.end()) {
-        if (v.variant.name != variant) continue;
+        if (variant && v.variant.name != *variant) continue;
         throw StepError(ErrorClass::kPermanent,
                         "no generate step made " + clip->media.uri + " (was the job edited?)");
       }
@@ -269,8 +269,7 @@ struct Preview {
 
 std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config) {
   LoadedJob loaded = load_job(run.db, run.step.job_id);
-  for (const auto &v : loaded.job.variants)
-    use_generated_clips(run.db, run.step.job_id, v.variant.name, loaded.job);
+  use_generated_clips(run.db, run.step.job_id, std::nullopt, loaded.job);
   const fs::path dir =
       job_dir(config, run.step.job_id) /
       ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
