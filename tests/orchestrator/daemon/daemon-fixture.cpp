@@ -235,8 +235,9 @@ std::int64_t DaemonFixture::check_ledger() {
     EXPECT_EQ(jobs.int64(i, 3), jobs.int64(i, 1)) << job << ": reservations disagree";
     EXPECT_EQ(jobs.int64(i, 4), jobs.int64(i, 2)) << job << ": charges disagree with its spend";
     EXPECT_EQ(jobs.int64(i, 5), jobs.int64(i, 2)) << job << ": the calls' costs disagree";
-    if (jobs.int64(i, 6) >= 0)
+    if (jobs.int64(i, 6) >= 0) {
       EXPECT_LE(jobs.int64(i, 1) + jobs.int64(i, 2), jobs.int64(i, 6)) << job << " overspent";
+    }
     charged += jobs.int64(i, 2);
   }
   return charged;
