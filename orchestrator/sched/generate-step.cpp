@@ -13,7 +13,6 @@
 #include "json-writer.h"
 #include "pipeline-runner.h"
 #include "pipeline-template.h"
-#include "time-convert.h"
 
 #include <json-glib/json-glib.h>
 
