@@ -119,4 +119,17 @@ void S3Server::kill() {
   if (reader_.joinable()) reader_.join();
 }
 
+S3Environment::S3Environment(const S3Server &server) {
+  g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
+  g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
+  g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
+  g_setenv("AWS_REGION", "us-east-1", TRUE);
+}
+
+S3Environment::~S3Environment() {
+  for (const char *name :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"})
+    g_unsetenv(name);
+}
+
 }  // namespace reelforge::test

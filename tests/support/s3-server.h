@@ -64,4 +64,16 @@ class S3Server {
   bool exited_ = false;
 };
 
+/* While it lives, the environment points at server with its credentials
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION),
+ * as a user's shell would for `reelforge` and the elements; the variables
+ * are unset after. */
+class S3Environment {
+ public:
+  explicit S3Environment(const S3Server &server);
+  ~S3Environment();
+  S3Environment(const S3Environment &) = delete;
+  S3Environment &operator=(const S3Environment &) = delete;
+};
+
 }  // namespace reelforge::test

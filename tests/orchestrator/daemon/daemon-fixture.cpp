@@ -32,19 +32,6 @@ constexpr const char *kStrictProfile = R"({"name": "strict", "title": "Refuses 1
 
 }  // namespace
 
-S3Environment::S3Environment(const S3Server &server) {
-  g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
-  g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
-  g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
-  g_setenv("AWS_REGION", "us-east-1", TRUE);
-}
-
-S3Environment::~S3Environment() {
-  for (const char *name :
-       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"})
-    g_unsetenv(name);
-}
-
 s3::S3Response s3_get(const S3Server &server, const std::string &key, const s3::NameValues &query) {
   s3::S3Target target;
   target.bucket = kBucket;
@@ -141,6 +128,14 @@ bool DaemonFixture::all_jobs_done(std::chrono::milliseconds timeout) {
                    .int64(0, 0) == 0;
       },
       timeout);
+}
+
+std::int64_t DaemonFixture::steps_in(std::int64_t job, const std::string &kind,
+                                     const std::string &status) {
+  return db_
+      ->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = $2 AND status = $3", job,
+              kind, status)
+      .int64(0, 0);
 }
 
 std::string DaemonFixture::step_errors() {

@@ -32,16 +32,6 @@ namespace reelforge::test {
 /* The bucket the tests' s3rver has. */
 inline constexpr const char *kBucket = "reelforge-test";
 
-/* The daemons started meanwhile find the fixture's s3rver and its
- * credentials in the environment, as `reelforge render` does. */
-class S3Environment {
- public:
-  explicit S3Environment(const S3Server &server);
-  ~S3Environment();
-  S3Environment(const S3Environment &) = delete;
-  S3Environment &operator=(const S3Environment &) = delete;
-};
-
 s3::S3Response s3_get(const S3Server &server, const std::string &key,
                       const s3::NameValues &query = {});
 /* The keys under prefix in the bucket, as the server lists them. */
@@ -67,6 +57,8 @@ class DaemonFixture : public ::testing::Test {
   std::string status(std::int64_t job);
   /* Waits until no job is queued or running. */
   bool all_jobs_done(std::chrono::milliseconds timeout);
+  /* How many of job's steps of kind are in status now. */
+  std::int64_t steps_in(std::int64_t job, const std::string &kind, const std::string &status);
   /* The unfinished steps with their last errors, for failure messages. */
   std::string step_errors();
   /* Waits for the job to end (or pause); its status then. */

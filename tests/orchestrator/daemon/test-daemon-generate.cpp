@@ -195,13 +195,7 @@ TEST_F(DaemonGenerateTest, ABeforeRenderApprovalShowsPreviewFramesOfTheGenerated
   ASSERT_TRUE(daemon.up());
   const auto id = submit(daemon.url(), job_body({"Red", "Blue"}, 1, replicate_chain(replicate),
                                                 ", \"approval\": \"before-render\""));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return count(
-                   "SELECT count(*) FROM steps WHERE kind = 'approval' AND status = "
-                   "'waiting'") == 1;
-      },
-      60s))
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "approval", "waiting") == 1; }, 60s))
       << step_errors() << daemon.log();
   const Result previews = db_->exec(
       "SELECT a.id, v.name FROM artifacts a JOIN variants v ON v.id = a.variant_id"
@@ -212,8 +206,7 @@ TEST_F(DaemonGenerateTest, ABeforeRenderApprovalShowsPreviewFramesOfTheGenerated
   ASSERT_EQ(frame.status, 200u);
   ASSERT_GT(frame.body.size(), 2u);
   EXPECT_EQ(frame.body.substr(0, 2), std::string("\xFF\xD8", 2)) << "not a JPEG";
-  EXPECT_EQ(count("SELECT count(*) FROM steps WHERE kind = 'render' AND status = 'blocked'"), 2)
-      << "a render started before the approval";
+  EXPECT_EQ(steps_in(id, "render", "blocked"), 2) << "a render started before the approval";
 
   const HttpReply approve =
       http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,

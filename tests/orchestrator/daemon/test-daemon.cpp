@@ -214,15 +214,7 @@ TEST_F(DaemonTest, CancelStopsARunningRender) {
   std::string long_spec = spec({"Long"});
   long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
   const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return db_->query(
-                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
-                      " status = 'running'",
-                      id)
-                   .int64(0, 0) == 1;
-      },
-      20s));
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "render", "running") == 1; }, 20s));
   const HttpReply cancel =
       http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/cancel", key_);
   EXPECT_EQ(cancel.status, 200u) << cancel.body;
@@ -247,15 +239,7 @@ TEST_F(DaemonTest, ShutdownGivesRunningStepsBackAtOnce) {
   std::string long_spec = spec({"Long"});
   long_spec.replace(long_spec.find("\"duration\": 1"), 13, "\"duration\": 60");
   const auto id = submit(daemon.url(), "{\"spec\": " + long_spec + "}");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return db_->query(
-                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
-                      " status = 'running'",
-                      id)
-                   .int64(0, 0) == 1;
-      },
-      20s));
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "render", "running") == 1; }, 20s));
   const auto asked = std::chrono::steady_clock::now();
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
   const double stop_s =
@@ -520,27 +504,11 @@ TEST_F(DaemonTest, BeforeUploadApprovalHoldsTheUploadsAndDeliversTheChosenVarian
       submit(daemon.url(), "{\"spec\": " + spec_to({"Left", "Right"}, "s3://reelforge-test/pick/") +
                                ", \"approval\": \"before-upload\"}");
   ASSERT_GT(id, 0);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return db_->query(
-                      "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'approval' AND"
-                      " status = 'waiting'",
-                      id)
-                   .int64(0, 0) == 1;
-      },
-      30s))
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "approval", "waiting") == 1; }, 30s))
       << daemon.log();
   /* Both rendered, nothing delivered. */
-  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'render' AND"
-                       " status = 'succeeded'",
-                       id)
-                .int64(0, 0),
-            2);
-  EXPECT_EQ(db_->query("SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
-                       " status = 'blocked'",
-                       id)
-                .int64(0, 0),
-            2);
+  EXPECT_EQ(steps_in(id, "render", "succeeded"), 2);
+  EXPECT_EQ(steps_in(id, "upload", "blocked"), 2);
   EXPECT_TRUE(bucket_keys(s3, "pick/").empty()) << "uploaded before the approval";
 
   const HttpReply approve =
@@ -574,15 +542,7 @@ TEST_F(DaemonTest, AnUploadCutByACrashIsDeliveredOnce) {
     ASSERT_TRUE(daemon.up());
     id = submit(daemon.url(), "{\"spec\": " + spec_to({"Cut"}, "s3://reelforge-test/cut/") + "}");
     ASSERT_GT(id, 0);
-    ASSERT_TRUE(wait_until(
-        [&] {
-          return db_->query(
-                        "SELECT count(*) FROM steps WHERE job_id = $1 AND kind = 'upload' AND"
-                        " status = 'running'",
-                        id)
-                     .int64(0, 0) == 1;
-        },
-        30s))
+    ASSERT_TRUE(wait_until([&] { return steps_in(id, "upload", "running") == 1; }, 30s))
         << daemon.log();
     daemon.kill_hard();
   }

@@ -14,18 +14,9 @@ namespace {
 
 class PresignTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server.started());
-    g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
-    g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
-    g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
-  }
-  void TearDown() override {
-    g_unsetenv("AWS_ACCESS_KEY_ID");
-    g_unsetenv("AWS_SECRET_ACCESS_KEY");
-    g_unsetenv("AWS_ENDPOINT_URL");
-  }
+  void SetUp() override { ASSERT_TRUE(server.started()); }
   S3Server server;
+  S3Environment environment{server};
 };
 
 std::string query_value(const std::string &url, const std::string &name) {

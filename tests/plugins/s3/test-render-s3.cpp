@@ -31,15 +31,8 @@ class RenderToS3 : public ::testing::Test {
       "levels": {"house": {"severity": "fail", "limits": {"duration_s": {"max": 60},
                  "aspect": {"equals": "9:16", "tolerance": 0.01}, "allow_black": false}}}})");
     g_setenv("REELFORGE_PLATFORMS_PATH", dir.file("profiles").c_str(), TRUE);
-    g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
-    g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
-    g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
   }
-  void TearDown() override {
-    for (const char *name : {"REELFORGE_PLATFORMS_PATH", "AWS_ACCESS_KEY_ID",
-                             "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"})
-      g_unsetenv(name);
-  }
+  void TearDown() override { g_unsetenv("REELFORGE_PLATFORMS_PATH"); }
 
   /* Two 1 s cards; the first colour decides whether QC passes. */
   std::string job(const std::string &name, const std::string &first_colour) {
@@ -54,6 +47,7 @@ class RenderToS3 : public ::testing::Test {
   }
 
   S3Server server;
+  S3Environment environment{server};
   TempDir dir;
 };
 

@@ -233,15 +233,14 @@ TEST_F(S3SinkTest, BadInputGivesAClearErrorWithoutHanging) {
 
 TEST_F(S3SinkTest, CredentialsComeFromTheEnvironmentAndTheProfile) {
   /* Environment */
-  g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
-  g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
-  g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
-  PipelineRun run = run_pipeline(
-      "fakesrc num-buffers=1 sizetype=fixed sizemax=100 ! s3sink uri=s3://reelforge-test/env.bin");
-  EXPECT_TRUE(run.reached_eos) << run.error;
-  g_unsetenv("AWS_ACCESS_KEY_ID");
-  g_unsetenv("AWS_SECRET_ACCESS_KEY");
-  g_unsetenv("AWS_ENDPOINT_URL");
+  PipelineRun run;
+  {
+    S3Environment environment(server);
+    run = run_pipeline(
+        "fakesrc num-buffers=1 sizetype=fixed sizemax=100 ! s3sink "
+        "uri=s3://reelforge-test/env.bin");
+    EXPECT_TRUE(run.reached_eos) << run.error;
+  }
   EXPECT_EQ(s3_head(server, "env.bin").status, 200u);
 
   /* Profile files */

@@ -17,17 +17,7 @@ namespace {
 
 class S3SrcTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server.started());
-    g_setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, TRUE);
-    g_setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, TRUE);
-    g_setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), TRUE);
-  }
-  void TearDown() override {
-    g_unsetenv("AWS_ACCESS_KEY_ID");
-    g_unsetenv("AWS_SECRET_ACCESS_KEY");
-    g_unsetenv("AWS_ENDPOINT_URL");
-  }
+  void SetUp() override { ASSERT_TRUE(server.started()); }
 
   /* 2 s of 320x568 25 fps H.264 in an MP4 written by mp4mux to a file, so
    * the moov comes after the mdat; uploaded to key. */
@@ -50,6 +40,7 @@ class S3SrcTest : public ::testing::Test {
   }
 
   S3Server server;
+  S3Environment environment{server};
 };
 
 struct FrameCounter {
