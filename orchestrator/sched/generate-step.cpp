@@ -41,6 +41,14 @@ std::int64_t to_micros(double amount) {
   return amount > 0 ? std::llround(amount * 1e6) : 0;
 }
 
+/* One HTTP client per worker thread, kept between step runs: its
+ * connections to a provider stay open from one poll to the next, where a
+ * client per run would open (and for HTTPS, handshake) one per poll. */
+http::HttpClient &worker_client() {
+  thread_local http::HttpClient client;
+  return client;
+}
+
 /* A provider call of this step, as recorded. */
 struct Call {
   std::int64_t id = 0;
@@ -314,13 +322,12 @@ class GenerateStep {
   }
 
   std::unique_ptr<gen::Provider> make_provider(const ChainEntry &entry) {
-    if (!client_) client_ = std::make_unique<http::HttpClient>();
     try {
       return gen::make_provider(entry.request.provider,
                                 {.endpoint = entry.endpoint,
                                  .api_key = gen::api_key_from_environment(entry.request.provider),
                                  .model = entry.request.model},
-                                *client_);
+                                worker_client());
     } catch (const GenError &e) {
       throw StepError(ErrorClass::kPermanent, e.what());
     }
@@ -364,7 +371,6 @@ class GenerateStep {
   std::vector<ChainEntry> chain_;
   int round_ = 0;
   std::string last_failure_; /* the provider's reason when follow() saw a job fail */
-  std::unique_ptr<http::HttpClient> client_;
 };
 
 }  // namespace
