@@ -11,10 +11,10 @@
  * Prints transitions per second and claim latency percentiles. The private
  * cluster runs with fsync off unless --durable.
  */
-#include "migrations.h"
-#include "pg.h"
-#include "private-cluster.h"
-#include "step-queue.h"
+#include "sched/step-queue.h"
+#include "store/migrations.h"
+#include "store/pg.h"
+#include "store/private-cluster.h"
 
 #include <glib.h>
 #include <sys/stat.h>

@@ -12,11 +12,11 @@
  *
  *   inflight-bench REELFORGE_BIN [--jobs J] [--scenes S] [--workers W] [--hold SECONDS]
  */
-#include "migrations.h"
-#include "pg.h"
-#include "private-cluster.h"
 #include "replicate-stand-in.h"
-#include "step-queue.h"
+#include "sched/step-queue.h"
+#include "store/migrations.h"
+#include "store/pg.h"
+#include "store/private-cluster.h"
 
 #include <glib.h>
 #include <signal.h>

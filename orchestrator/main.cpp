@@ -7,7 +7,7 @@
 #include "config.h"
 #endif
 
-#include "commands.h"
+#include "commands/commands.h"
 
 #include <gst/gst.h>
 #include <malloc.h>

@@ -4,15 +4,15 @@
  * Responses are built as JSON by PostgreSQL itself (jsonb_build_object)
  * from one query each; handlers are short and run on the main loop.
  */
-#include "api-server.h"
+#include "api/api-server.h"
 
 #include "gst-ptr.h"
-#include "job-spec.h"
 #include "json-file.h"
 #include "json-writer.h"
-#include "pg.h"
-#include "step-queue.h"
-#include "worker-pool.h"
+#include "sched/step-queue.h"
+#include "sched/worker-pool.h"
+#include "spec/job-spec.h"
+#include "store/pg.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>

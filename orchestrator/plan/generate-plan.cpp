@@ -1,11 +1,11 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "generate-plan.h"
+#include "plan/generate-plan.h"
 
 #include "genvideo-pricing.h"
 #include "genvideo-request.h"
-#include "render-plan.h"
+#include "plan/render-plan.h"
 
 #include <cstdio>
 #include <set>

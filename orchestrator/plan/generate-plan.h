@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "job-spec.h"
+#include "spec/job-spec.h"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "pipeline-template.h"
+#include "plan/pipeline-template.h"
 
 #include "gst-ptr.h"
 

@@ -1,16 +1,16 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "render-plan.h"
+#include "plan/render-plan.h"
 
 #include "json-file.h"
 #include "json-writer.h"
-#include "media-inspector.h"
-#include "pipeline-template.h"
+#include "plan/media-inspector.h"
+#include "plan/pipeline-template.h"
+#include "plan/s3-output.h"
+#include "plan/voiceover-plan.h"
 #include "platform-profile.h"
-#include "s3-output.h"
 #include "time-convert.h"
-#include "voiceover-plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -84,8 +84,7 @@ std::vector<double> scene_lengths(const JobSpec &job) {
     if (!clip.media.local_path)
       throw PlanError("/scenes/" + std::to_string(i) + ": " + clip.media.uri +
                       " needs a duration or trim out (its length cannot be read ahead)");
-    const run::MediaFacts facts =
-        run::inspect_media(clip.media.local_path->string(), 30 * GST_SECOND);
+    const MediaFacts facts = inspect_media(clip.media.local_path->string(), 30 * GST_SECOND);
     if (!facts.duration_s)
       throw PlanError("/scenes/" + std::to_string(i) + ": " + clip.media.local_path->string() +
                       " has no known duration; give the scene a duration");
@@ -228,17 +227,17 @@ std::optional<std::vector<std::filesystem::path>> copyable_clips(
       audio.loudness.requested)
     return std::nullopt;
   std::vector<std::filesystem::path> files;
-  std::optional<run::MediaFacts> first;
+  std::optional<MediaFacts> first;
   for (size_t i = 0; i < spec.scenes.size(); ++i) {
     const spec::Scene &scene = spec.scenes[i];
     const auto *clip = std::get_if<spec::ClipSource>(&scene.source);
     if (clip == nullptr || !clip->media.local_path || scene.trim ||
         (i > 0 && scene.transition.type != spec::TransitionType::kCut))
       return std::nullopt;
-    run::MediaFacts facts;
+    MediaFacts facts;
     try {
-      facts = run::inspect_media(clip->media.local_path->string(), 30 * GST_SECOND);
-    } catch (const run::MediaError &) {
+      facts = inspect_media(clip->media.local_path->string(), 30 * GST_SECOND);
+    } catch (const MediaError &) {
       return std::nullopt; /* the render reports it, naming the clip */
     }
     const bool whole =

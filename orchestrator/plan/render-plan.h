@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "job-spec.h"
+#include "spec/job-spec.h"
 
 #include <filesystem>
 #include <optional>

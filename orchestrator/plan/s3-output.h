@@ -9,18 +9,11 @@
  */
 #pragma once
 
-#include "render-plan.h"
-
 #include <string>
 
 namespace reelforge::plan {
 
 /* prefix (s3://bucket/prefix/) joined with a file name. */
 std::string s3_output_uri(const std::string &prefix, const std::string &file_name);
-
-/* PUTs a local file to an s3:// URI with credentials, region and endpoint
- * from the environment or the ~/.aws profile. Throws std::runtime_error
- * naming the file and the object. */
-void upload_file(const std::string &path, const std::string &uri, const std::string &content_type);
 
 }  // namespace reelforge::plan

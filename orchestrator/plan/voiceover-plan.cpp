@@ -1,11 +1,11 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "voiceover-plan.h"
+#include "plan/voiceover-plan.h"
 
 #include "gst-ptr.h"
 #include "json-file.h"
-#include "render-plan.h"
+#include "plan/render-plan.h"
 
 #include <gst/app/gstappsink.h>
 

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "job-spec.h"
+#include "spec/job-spec.h"
 
 #include <map>
 #include <string>

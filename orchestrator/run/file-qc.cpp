@@ -1,37 +1,22 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "file-qc.h"
+#include "run/file-qc.h"
 
 #include "json-file.h"
-#include "pipeline-runner.h"
-#include "pipeline-template.h"
+#include "plan/qc-file-plan.h"
+#include "run/pipeline-runner.h"
 
 #include <cmath>
 
 namespace reelforge::run {
-
-std::string qc_file_description(const MediaFacts &facts, const std::string &profile,
-                                const QcFileOptions &options) {
-  const std::map<std::string, std::string> values{
-      {"uri", facts.uri},
-      {"profile", profile},
-      {"thumbnails", std::to_string(options.thumbnails)},
-      {"thumbnail_pattern", options.thumbnails > 0 ? options.thumbnail_pattern : "unused-%d.jpg"}};
-  std::string description = plan::PipelineTemplate::load("qc-file").fill(values);
-  if (facts.has_video)
-    description += "  " + plan::PipelineTemplate::load("qc-file-video").fill(values);
-  if (facts.has_audio)
-    description += "  " + plan::PipelineTemplate::load("qc-file-audio").fill(values);
-  return description;
-}
 
 qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
                      const QcFileOptions &qc_options) {
   const GstClockTime timeout = qc_options.timeout;
   /* An unknown profile is reported before any decoding. */
   const qc::PlatformProfile profile = qc::load_platform_profile(profile_name);
-  const MediaFacts facts = inspect_media(path, timeout);
+  const plan::MediaFacts facts = plan::inspect_media(path, timeout);
 
   std::string report_json;
   RunOptions options;
@@ -42,13 +27,16 @@ qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
     if (gst_structure_has_name(s, "qc-report")) report_json = gst_structure_get_string(s, "report");
   };
   try {
-    run_pipeline(qc_file_description(facts, profile_name, qc_options), options);
+    run_pipeline(plan::qc_file_description(facts, profile_name,
+                                           {.thumbnails = qc_options.thumbnails,
+                                            .thumbnail_pattern = qc_options.thumbnail_pattern}),
+                 options);
   } catch (const Interrupted &) {
     throw;
   } catch (const PipelineError &e) {
-    throw MediaError(path + ": cannot be decoded to the end: " + e.what());
+    throw plan::MediaError(path + ": cannot be decoded to the end: " + e.what());
   }
-  if (report_json.empty()) throw MediaError(path + ": decoding ended without a QC report");
+  if (report_json.empty()) throw plan::MediaError(path + ": decoding ended without a QC report");
 
   JsonNodePtr stream_report = parse_json(report_json, "qcprobe report");
   qc::Measurements m = qc::measurements_from_json(stream_report.get());
@@ -61,7 +49,7 @@ qc::QcReport qc_file(const std::string &path, const std::string &profile_name,
                   ": truncated or damaged: the media ends at %.2f s but the container declares "
                   "%.2f s",
                   *m.duration_s, *facts.duration_s);
-    throw MediaError(path + text);
+    throw plan::MediaError(path + text);
   }
 
   m.container_format = facts.container_format;

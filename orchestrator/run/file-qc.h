@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "media-inspector.h"
+#include <gst/gst.h>
 #include "platform-profile.h"
 #include "qc-report.h"
 
@@ -24,10 +24,6 @@ struct QcFileOptions {
   /* Stop on SIGINT/SIGTERM and throw run::Interrupted. */
   bool stop_on_signals = false;
 };
-
-/* The pipeline description that decodes facts' file through qcprobe. */
-std::string qc_file_description(const MediaFacts &facts, const std::string &profile,
-                                const QcFileOptions &options = {});
 
 /* Judges the file at path against profile. Throws MediaError for a file
  * that cannot be read or decoded to its end, qc::ProfileError for a bad

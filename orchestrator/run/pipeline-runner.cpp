@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "pipeline-runner.h"
+#include "run/pipeline-runner.h"
 
 #include "time-convert.h"
 

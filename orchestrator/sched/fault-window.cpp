@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "fault-window.h"
+#include "sched/fault-window.h"
 
 #include <glib.h>
 

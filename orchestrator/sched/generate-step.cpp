@@ -1,18 +1,18 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "generate-step.h"
+#include "sched/generate-step.h"
 
-#include "fault-window.h"
 #include "genvideo-pricing.h"
 #include "genvideo-provider.h"
 #include "genvideo-request.h"
 #include "gst-ptr.h"
-#include "job-steps.h"
 #include "json-file.h"
 #include "json-writer.h"
-#include "pipeline-runner.h"
-#include "pipeline-template.h"
+#include "plan/pipeline-template.h"
+#include "run/pipeline-runner.h"
+#include "sched/fault-window.h"
+#include "sched/job-steps.h"
 
 #include <json-glib/json-glib.h>
 

@@ -35,7 +35,7 @@
  */
 #pragma once
 
-#include "worker-pool.h"
+#include "sched/worker-pool.h"
 
 #include <filesystem>
 

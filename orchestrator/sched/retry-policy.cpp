@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "retry-policy.h"
+#include "sched/retry-policy.h"
 
 #include <algorithm>
 #include <cmath>

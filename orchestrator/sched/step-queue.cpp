@@ -5,7 +5,7 @@
  * writes both a job and its steps locks the job row first. Claims and
  * rescues are single statements on steps.
  */
-#include "step-queue.h"
+#include "sched/step-queue.h"
 
 #include <glib.h>
 

@@ -23,8 +23,8 @@
  */
 #pragma once
 
-#include "pg.h"
-#include "retry-policy.h"
+#include "sched/retry-policy.h"
+#include "store/pg.h"
 
 #include <chrono>
 #include <cstdint>

@@ -1,17 +1,17 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "upload-step.h"
+#include "sched/upload-step.h"
 
-#include "fault-window.h"
+#include "sched/fault-window.h"
 
 #include "gst-ptr.h"
 #include "json-file.h"
 #include "json-writer.h"
-#include "pipeline-runner.h"
-#include "pipeline-template.h"
+#include "plan/pipeline-template.h"
+#include "plan/s3-output.h"
+#include "run/pipeline-runner.h"
 #include "s3-location.h"
-#include "s3-output.h"
 
 #include <fcntl.h>
 #include <json-glib/json-glib.h>

@@ -23,8 +23,8 @@
  */
 #pragma once
 
-#include "job-spec.h"
-#include "job-steps.h"
+#include "sched/job-steps.h"
+#include "spec/job-spec.h"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "worker-pool.h"
+#include "sched/worker-pool.h"
 
 #include <glib.h>
 #include <unistd.h>

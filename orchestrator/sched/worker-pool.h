@@ -21,8 +21,8 @@
  */
 #pragma once
 
-#include "pg.h"
-#include "step-queue.h"
+#include "sched/step-queue.h"
+#include "store/pg.h"
 
 #include <atomic>
 #include <condition_variable>

@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "generate-source.h"
+#include "spec/generate-source.h"
 
 #include "genvideo-request.h"
 #include "gst-ptr.h"

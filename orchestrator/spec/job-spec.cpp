@@ -10,8 +10,8 @@
  * merged, sorted in document order, and those not shared by every variant
  * say which variants have them.
  */
-#include "job-spec.h"
-#include "generate-source.h"
+#include "spec/job-spec.h"
+#include "spec/generate-source.h"
 
 #include "json-file.h"
 #include "platform-profile.h"

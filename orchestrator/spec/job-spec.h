@@ -16,7 +16,7 @@
 #pragma once
 
 #include "json-schema.h"
-#include "variations.h"
+#include "spec/variations.h"
 
 #include <cstdint>
 #include <filesystem>

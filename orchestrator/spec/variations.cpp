@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "variations.h"
+#include "spec/variations.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,10 +1,10 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "database-location.h"
+#include "store/database-location.h"
 
-#include "migrations.h"
-#include "pg.h"
+#include "store/migrations.h"
+#include "store/pg.h"
 
 #include <glib.h>
 #include <unistd.h>

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "private-cluster.h"
+#include "store/private-cluster.h"
 
 #include <filesystem>
 #include <memory>

@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "migrations.h"
+#include "store/migrations.h"
 
 #include "gst-ptr.h"
 

@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include "pg.h"
+#include "store/pg.h"
 
 #include <string>
 #include <vector>

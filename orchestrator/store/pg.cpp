@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "pg.h"
+#include "store/pg.h"
 
 #include <poll.h>
 

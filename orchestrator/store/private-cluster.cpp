@@ -1,9 +1,9 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "private-cluster.h"
+#include "store/private-cluster.h"
 
-#include "pg.h"
+#include "store/pg.h"
 
 #include <fcntl.h>
 #include <grp.h>

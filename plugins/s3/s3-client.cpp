@@ -396,4 +396,36 @@ void S3Client::cancel_all() {
   g_main_context_invoke(impl_->context, fire_waiting, impl_.get());
 }
 
+void put_file(const std::string &path, const std::string &uri, const std::string &content_type) {
+  std::string error;
+  const auto location = parse_s3_uri(uri, &error);
+  if (!location) throw std::runtime_error(error);
+  gchar *contents = nullptr;
+  gsize size = 0;
+  GError *raw = nullptr;
+  if (!g_file_get_contents(path.c_str(), &contents, &size, &raw)) {
+    GErrorPtr owned(raw);
+    throw std::runtime_error("cannot read " + path + " to upload it to " + uri + ": " +
+                             owned->message);
+  }
+  GBytesPtr body(g_bytes_new_take(contents, size));
+  S3Target target;
+  target.bucket = location->bucket;
+  target.key = location->key;
+  try {
+    target = resolve(target);
+  } catch (const std::exception &e) {
+    throw std::runtime_error(uri + ": " + e.what());
+  }
+  S3Client client(target, RetryPolicy{});
+  S3Request request;
+  request.method = "PUT";
+  request.key = target.key;
+  request.headers = {{"Content-Type", content_type}};
+  request.body = body.get();
+  request.what = "PUT of " + path;
+  const S3Response response = client.send(request);
+  if (!response.ok()) throw std::runtime_error(response.error);
+}
+
 }  // namespace reelforge::s3

@@ -87,4 +87,9 @@ class S3Client {
   std::unique_ptr<Impl> impl_;
 };
 
+/* PUTs a local file to an s3:// URI in one request, with credentials,
+ * region and endpoint from the environment or the ~/.aws profile (resolve()).
+ * Throws std::runtime_error naming the file and the object. */
+void put_file(const std::string &path, const std::string &uri, const std::string &content_type);
+
 }  // namespace reelforge::s3

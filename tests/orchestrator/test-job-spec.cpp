@@ -4,10 +4,10 @@
  * Job specs: every field and default as parsed, the exact pointer and
  * sentence of each kind of mistake, and the variation matrix.
  */
-#include "job-spec.h"
 #include "json-file.h"
+#include "spec/job-spec.h"
+#include "spec/variations.h"
 #include "test-environment.h"
-#include "variations.h"
 
 #include <fstream>
 #include <ostream>

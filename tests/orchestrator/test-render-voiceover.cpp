@@ -7,9 +7,9 @@
  * back from the TTS cache the planner filled.
  */
 #include "json-file.h"
-#include "render-plan.h"
+#include "plan/render-plan.h"
+#include "plan/voiceover-plan.h"
 #include "test-environment.h"
-#include "voiceover-plan.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>

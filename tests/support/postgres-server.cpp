@@ -4,8 +4,8 @@
 #include "postgres-server.h"
 
 #include "gst-ptr.h"
-#include "migrations.h"
-#include "pg.h"
+#include "store/migrations.h"
+#include "store/pg.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

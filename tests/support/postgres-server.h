@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include "private-cluster.h"
+#include "store/private-cluster.h"
 
 #include <filesystem>
 #include <memory>

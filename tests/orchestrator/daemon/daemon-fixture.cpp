@@ -3,8 +3,8 @@
  */
 #include "daemon-fixture.h"
 
-#include "job-steps.h"
 #include "json-file.h"
+#include "sched/job-steps.h"
 
 #include <sys/stat.h>
 

@@ -11,10 +11,10 @@
 #pragma once
 
 #include "daemon-process.h"
-#include "pg.h"
 #include "postgres-server.h"
 #include "s3-client.h"
 #include "s3-server.h"
+#include "store/pg.h"
 #include "test-environment.h"
 
 #include <json-glib/json-glib.h>

@@ -7,8 +7,8 @@
  * here (30 s by default) so rescues take seconds, not minutes.
  */
 #include "daemon-fixture.h"
-#include "job-steps.h"
 #include "json-file.h"
+#include "sched/job-steps.h"
 
 #include <signal.h>
 #include <sys/stat.h>

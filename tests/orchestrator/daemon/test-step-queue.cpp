@@ -5,9 +5,9 @@
  * dependencies, priorities, approvals, budgets and cancellation, with
  * concurrent claimers on their own connections.
  */
-#include "pg.h"
 #include "postgres-server.h"
-#include "step-queue.h"
+#include "sched/step-queue.h"
+#include "store/pg.h"
 #include "test-environment.h"
 
 #include <atomic>

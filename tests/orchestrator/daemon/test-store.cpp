@@ -4,10 +4,10 @@
  * The store on a real PostgreSQL: the libpq layer, the migrations and the
  * private cluster.
  */
-#include "migrations.h"
-#include "pg.h"
 #include "postgres-server.h"
-#include "private-cluster.h"
+#include "store/migrations.h"
+#include "store/pg.h"
+#include "store/private-cluster.h"
 #include "test-environment.h"
 
 #include <sys/stat.h>

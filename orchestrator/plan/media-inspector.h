@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace reelforge::run {
+namespace reelforge::plan {
 
 class MediaError : public std::runtime_error {
  public:
@@ -48,4 +48,4 @@ MediaFacts inspect_media(const std::string &path, GstClockTime timeout);
  * nullopt when the file has neither (not ISO BMFF, or cut short). */
 std::optional<bool> moov_before_mdat(const std::string &path);
 
-}  // namespace reelforge::run
+}  // namespace reelforge::plan

@@ -3,11 +3,11 @@
  *
  * reelforge qc FILE [--profile NAME|PATH] [--json OUT] [--timeout SECONDS]
  */
-#include "commands.h"
+#include "commands/commands.h"
 
-#include "file-qc.h"
 #include "gst-ptr.h"
 #include "json-file.h"
+#include "run/file-qc.h"
 #include "time-convert.h"
 
 #include <cstdio>

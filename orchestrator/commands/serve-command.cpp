@@ -3,14 +3,14 @@
  *
  * reelforge serve [--database URL] [--data-dir DIR] [--listen HOST:PORT] [--workers N]
  */
-#include "commands.h"
+#include "commands/commands.h"
 
-#include "api-server.h"
-#include "database-location.h"
-#include "generate-step.h"
-#include "job-steps.h"
-#include "pg.h"
-#include "worker-pool.h"
+#include "api/api-server.h"
+#include "sched/generate-step.h"
+#include "sched/job-steps.h"
+#include "sched/worker-pool.h"
+#include "store/database-location.h"
+#include "store/pg.h"
 
 #include <glib-unix.h>
 #include <glib.h>

@@ -4,17 +4,18 @@
  * reelforge plan JOB.json [-o DIR]
  * reelforge render JOB.json [-o DIR] [--progress=bar|json|none]
  */
-#include "commands.h"
+#include "commands/commands.h"
 
 #include "gst-ptr.h"
 
-#include "file-qc.h"
-#include "generate-plan.h"
-#include "job-spec.h"
 #include "json-file.h"
-#include "pipeline-runner.h"
-#include "render-plan.h"
-#include "s3-output.h"
+#include "plan/generate-plan.h"
+#include "plan/render-plan.h"
+#include "plan/s3-output.h"
+#include "run/file-qc.h"
+#include "run/pipeline-runner.h"
+#include "s3-client.h"
+#include "spec/job-spec.h"
 #include "time-convert.h"
 
 #include <unistd.h>
@@ -203,15 +204,15 @@ bool upload_reports_and_thumbnails(const plan::RenderPlan &plan) {
     for (const plan::RenderOutput &output : plan.outputs) {
       const std::string verdict = report_verdict(output);
       const std::string report_uri = plan::s3_output_uri(plan.uri_prefix, output.name + ".qc.json");
-      plan::upload_file(output.report.string(), report_uri, "application/json");
+      s3::put_file(output.report.string(), report_uri, "application/json");
       std::error_code ignored;
       const std::string prefix = output.name + ".thumb-";
       for (const auto &entry :
            std::filesystem::directory_iterator(output.video.parent_path(), ignored)) {
         const std::string file = entry.path().filename().string();
         if (!file.starts_with(prefix)) continue;
-        plan::upload_file(entry.path().string(), plan::s3_output_uri(plan.uri_prefix, file),
-                          "image/jpeg");
+        s3::put_file(entry.path().string(), plan::s3_output_uri(plan.uri_prefix, file),
+                     "image/jpeg");
       }
       std::printf("%s: %s (QC %s, report %s)\n", output.name.c_str(),
                   plan::s3_output_uri(plan.uri_prefix, output.name + ".mp4").c_str(),

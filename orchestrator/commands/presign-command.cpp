@@ -3,7 +3,7 @@
  *
  * reelforge presign s3://bucket/key [--expires SECONDS]
  */
-#include "commands.h"
+#include "commands/commands.h"
 
 #include "s3-location.h"
 #include "sigv4.h"

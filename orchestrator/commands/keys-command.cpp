@@ -3,11 +3,11 @@
  *
  * reelforge keys create --tenant NAME [--database URL] [--data-dir DIR]
  */
-#include "commands.h"
+#include "commands/commands.h"
 
-#include "api-server.h"
-#include "database-location.h"
-#include "pg.h"
+#include "api/api-server.h"
+#include "store/database-location.h"
+#include "store/pg.h"
 
 #include <glib.h>
 #include <sys/random.h>

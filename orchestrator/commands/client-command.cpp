@@ -8,7 +8,7 @@
  * REELFORGE_URL (default http://127.0.0.1:8750), the key from --key or
  * REELFORGE_API_KEY. The key is sent, never printed.
  */
-#include "commands.h"
+#include "commands/commands.h"
 
 #include "gst-ptr.h"
 #include "json-file.h"

@@ -3,9 +3,9 @@
  *
  * reelforge validate JOB.json
  */
-#include "commands.h"
+#include "commands/commands.h"
 
-#include "job-spec.h"
+#include "spec/job-spec.h"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "media-inspector.h"
+#include "plan/media-inspector.h"
 
 #include "gst-ptr.h"
 #include "time-convert.h"
@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace reelforge::run {
+namespace reelforge::plan {
 
 namespace {
 
@@ -179,4 +179,4 @@ MediaFacts inspect_media(const std::string &path, GstClockTime timeout) {
   return facts;
 }
 
-}  // namespace reelforge::run
+}  // namespace reelforge::plan

@@ -1,0 +1,86 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "sched/approval-step.h"
+
+#include "gst-ptr.h"
+#include "json-file.h"
+#include "plan/pipeline-template.h"
+#include "run/pipeline-runner.h"
+
+#include <json-glib/json-glib.h>
+
+namespace reelforge::sched {
+
+namespace fs = std::filesystem;
+using store::Connection;
+
+namespace {
+
+/* Preview frames for a before-render approval: per variant, the first
+ * frame of each clip or image scene (generated clips as their generate
+ * steps made them), through pipelines/preview-frame.pipeline. */
+struct Preview {
+  std::string variant;
+  fs::path path;
+};
+
+std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config) {
+  LoadedJob loaded = load_job(run.db, run.step.job_id);
+  use_generated_clips(run.db, run.step.job_id, std::nullopt, loaded.job);
+  const fs::path dir =
+      job_dir(config, run.step.job_id) /
+      ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
+  const plan::PipelineTemplate frame = plan::PipelineTemplate::load("preview-frame");
+  std::vector<Preview> previews;
+  for (size_t i = 0; i < loaded.job.variants.size(); ++i) {
+    const auto &v = loaded.job.variants[i];
+    for (size_t n = 0; n < v.spec.scenes.size(); ++n) {
+      const spec::Source &source = v.spec.scenes[n].source;
+      std::string uri;
+      if (const auto *clip = std::get_if<spec::ClipSource>(&source)) uri = clip->media.uri;
+      if (const auto *image = std::get_if<spec::ImageSource>(&source)) uri = image->media.uri;
+      if (uri.empty()) continue; /* a card has no frame of its own */
+      const fs::path output =
+          dir / ("preview-" + std::to_string(i) + "-scene-" + std::to_string(n) + ".jpg");
+      try {
+        run::run_pipeline(frame.fill({{"uri", uri}, {"width", "360"}, {"output", output}}),
+                          {.timeout = 60 * GST_SECOND});
+      } catch (const std::runtime_error &e) {
+        throw StepError(ErrorClass::kTransient, "preview of " + uri + ": " + e.what());
+      }
+      if (run.lease_lost) throw LeaseLost("lost the lease while making previews");
+      previews.push_back({v.variant.name, output});
+    }
+  }
+  return previews;
+}
+
+}  // namespace
+
+void approval(StepRun &run, const JobStepsConfig &config) {
+  JsonNodePtr inputs = parse_json(run.step.inputs, "approval inputs");
+  JsonObject *object = json_node_get_object(inputs.get());
+  JsonNode *choices = json_object_get_member(object, "choices");
+  GCharPtr text(choices ? json_to_string(choices, FALSE) : g_strdup("[]"));
+  const bool before_render = json_object_get_string_member_with_default(object, "stage", "") ==
+                             std::string("before-render");
+  const std::vector<Preview> previews =
+      before_render ? render_previews(run, config) : std::vector<Preview>{};
+  run.queue.wait_for_approval(
+      run.step, std::string("{\"choices\": ") + text.get() + "}", [&](Connection &db) {
+        for (const Preview &p : previews)
+          db.query(
+              "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
+              " SELECT $1, v.id, $2, 'preview', $3, $4, $5 FROM variants v"
+              " WHERE v.job_id = $1 AND v.name = $6",
+              run.step.job_id, run.step.id, "file://" + p.path.string(),
+              static_cast<std::int64_t>(fs::file_size(p.path)), file_sha256(p.path), p.variant);
+      });
+}
+
+}  // namespace reelforge::sched

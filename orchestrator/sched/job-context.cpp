@@ -1,0 +1,115 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "sched/job-context.h"
+
+#include "json-file.h"
+
+#include <json-glib/json-glib.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+namespace reelforge::sched {
+
+namespace fs = std::filesystem;
+using store::Connection;
+using store::Result;
+
+std::string options_member(const std::string &options, const char *name) {
+  JsonNodePtr node = parse_json(options, "job options");
+  JsonObject *object = json_node_get_object(node.get());
+  return json_object_get_string_member_with_default(object, name, "");
+}
+
+LoadedJob load_job(Connection &db, std::int64_t job_id) {
+  const Result row = db.query("SELECT spec::text, options::text FROM jobs WHERE id = $1", job_id);
+  if (row.rows() != 1) throw StepError(ErrorClass::kPermanent, "the job is gone");
+  const std::string name = "job " + std::to_string(job_id);
+  const std::string options = row.text(0, 1);
+  std::string base_dir = options_member(options, "base_dir");
+  if (base_dir.empty()) base_dir = "/";
+  try {
+    JsonNodePtr document = parse_json(row.text(0, 0), name);
+    return {spec::parse_job_document(document.get(), name, base_dir), options};
+  } catch (const spec::SpecError &e) {
+    throw StepError(ErrorClass::kPermanent, e.what());
+  } catch (const std::runtime_error &e) {
+    throw StepError(ErrorClass::kPermanent, e.what());
+  }
+}
+
+std::vector<std::string> generated_clips(const spec::JobSpec &spec) {
+  std::vector<std::string> uris;
+  for (const spec::Scene &scene : spec.scenes)
+    if (const auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+        clip && clip->media.uri.starts_with("genvideo://") &&
+        std::find(uris.begin(), uris.end(), clip->media.uri) == uris.end())
+      uris.push_back(clip->media.uri);
+  return uris;
+}
+
+void use_generated_clips(Connection &db, std::int64_t job_id,
+                         const std::optional<std::string> &variant, spec::Job &job) {
+  const Result r = db.query(
+      "SELECT s.inputs->>'uri', a.uri FROM steps s JOIN artifacts a ON a.step_id = s.id"
+      " WHERE s.job_id = $1 AND s.kind = 'generate' AND s.status = 'succeeded'"
+      " AND a.kind = 'clip'",
+      job_id);
+  std::map<std::string, std::string> made;
+  for (int i = 0; i < r.rows(); ++i) made[r.text(i, 0)] = r.text(i, 1);
+  for (auto &v : job.variants)
+    for (spec::Scene &scene : v.spec.scenes) {
+      auto *clip = std::get_if<spec::ClipSource>(&scene.source);
+      if (!clip || !clip->media.uri.starts_with("genvideo://")) continue;
+      const auto found = made.find(clip->media.uri);
+      if (found == made.end()) {
+        if (variant && v.variant.name != *variant) continue;
+        throw StepError(ErrorClass::kPermanent,
+                        "no generate step made " + clip->media.uri + " (was the job edited?)");
+      }
+      clip->media.uri = found->second;
+      clip->media.local_path = found->second.substr(std::string_view("file://").size());
+    }
+}
+
+fs::path job_dir(const JobStepsConfig &config, std::int64_t job_id) {
+  return config.artifacts_dir / ("job-" + std::to_string(job_id));
+}
+
+fs::path attempt_dir(const JobStepsConfig &config, const ClaimedStep &step) {
+  const fs::path dir = job_dir(config, step.job_id) / ("step-" + std::to_string(step.id) + "-" +
+                                                       std::to_string(step.fencing_token));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
+  return dir;
+}
+
+std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id,
+                                          const std::string &stage) {
+  /* Approvals written before stages were named are before the render. */
+  const Result r = db.query(
+      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
+      " jsonb_array_length(outputs->'choices') FROM steps WHERE job_id = $1 AND kind = 'approval'"
+      " AND status = 'succeeded' AND coalesce(inputs->>'stage', 'before-render') = $2"
+      " ORDER BY id LIMIT 1",
+      job_id, stage);
+  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
+  return r.text(0, 0);
+}
+
+std::string file_sha256(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  GChecksum *raw = g_checksum_new(G_CHECKSUM_SHA256);
+  std::unique_ptr<GChecksum, decltype(&g_checksum_free)> checksum(raw, g_checksum_free);
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0)
+    g_checksum_update(checksum.get(), reinterpret_cast<const guchar *>(chunk), in.gcount());
+  return g_checksum_get_string(checksum.get());
+}
+
+}  // namespace reelforge::sched

@@ -1,0 +1,38 @@
+/* Reelforge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The plan step: plans the job once its voiceovers are spoken (the planner
+ * needs their word timings) and adds, per render plan (a variant's
+ * platforms that share a frame rate), a render step after its variant's
+ * generate steps; with {"approval": "before-render"} an approval step
+ * comes first, its choices the variants; when the spec has
+ * output.uri_prefix, an upload step after each render (with {"approval":
+ * "before-upload"}, one approval step, its choices the variants, waits for
+ * every render, and the uploads wait for it). The expand step plans the
+ * same way at once when there is nothing to speak.
+ */
+#pragma once
+
+#include "plan/render-plan.h"
+#include "sched/job-context.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace reelforge::sched {
+
+/* plan::plan_job, its PlanError a permanent failure. */
+std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const std::filesystem::path &dir);
+
+/* Adds, in the caller's transaction, the renders of plans and what comes
+ * with them (approvals, uploads). */
+void add_render_steps(StepRun &run, store::Connection &db, const LoadedJob &loaded,
+                      const std::vector<plan::RenderPlan> &plans);
+
+/* The step's outputs: how many variants, renders and outputs. */
+std::string plan_outputs(const std::vector<plan::RenderPlan> &plans, size_t variants);
+
+void plan_renders(StepRun &run, const JobStepsConfig &config);
+
+}  // namespace reelforge::sched
