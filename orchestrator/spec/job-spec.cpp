@@ -65,12 +65,6 @@ JsonArray *array_member(JsonObject *object, const char *name) {
   return node != nullptr && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : nullptr;
 }
 
-std::optional<std::string> string_member(JsonObject *object, const char *name) {
-  JsonNode *node = member_node(object, name);
-  if (!is_string(node)) return std::nullopt;
-  return std::string(json_node_get_string(node));
-}
-
 std::optional<double> number_member(JsonObject *object, const char *name) {
   JsonNode *node = member_node(object, name);
   if (!is_number(node)) return std::nullopt;

@@ -19,12 +19,12 @@ namespace {
   throw std::runtime_error("clips[" + std::to_string(index) + "]: " + what);
 }
 
-std::string string_member(JsonObject *object, const char *name, std::size_t index) {
-  JsonNode *node = json_object_get_member(object, name);
-  if (node == nullptr) return {};
-  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-    fail(index, std::string("\"") + name + "\" must be a string");
-  return json_node_get_string(node);
+/* A member's string, "" when absent; anything else fails the clip. */
+std::string checked_string(JsonObject *object, const char *name, std::size_t index) {
+  if (!json_object_has_member(object, name)) return {};
+  const std::optional<std::string> text = string_member(object, name);
+  if (!text) fail(index, std::string("\"") + name + "\" must be a string");
+  return *text;
 }
 
 std::optional<double> number_member(JsonObject *object, const char *name, std::size_t index) {
@@ -61,15 +61,15 @@ Card parse_card(JsonNode *node, std::size_t index) {
   if (!JSON_NODE_HOLDS_OBJECT(node)) fail(index, "\"card\" must be an object");
   JsonObject *object = json_node_get_object(node);
   Card card;
-  card.text = string_member(object, "text", index);
-  card.font = string_member(object, "font", index);
+  card.text = checked_string(object, "text", index);
+  card.font = checked_string(object, "font", index);
   if (json_object_has_member(object, "color"))
-    card.color = parse_colour(string_member(object, "color", index), index, "card.color");
+    card.color = parse_colour(checked_string(object, "color", index), index, "card.color");
   JsonNode *background = json_object_get_member(object, "background");
   if (background == nullptr) return card;
   if (JSON_NODE_HOLDS_VALUE(background)) {
     card.background_top = card.background_bottom =
-        parse_colour(string_member(object, "background", index), index, "card.background");
+        parse_colour(checked_string(object, "background", index), index, "card.background");
     return card;
   }
   JsonArray *gradient = nullptr;
@@ -101,19 +101,19 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
   if (sources != 1) fail(index, "a clip has exactly one of \"uri\", \"image\" or \"card\"");
   if (json_object_has_member(object, "uri")) {
     clip.kind = SourceKind::kUri;
-    clip.uri = string_member(object, "uri", index);
+    clip.uri = checked_string(object, "uri", index);
     if (!gst_uri_is_valid(clip.uri.c_str()))
       fail(index, "\"uri\" \"" + clip.uri + "\" is not a URI (file:///..., https://...)");
   } else if (json_object_has_member(object, "image")) {
     clip.kind = SourceKind::kImage;
-    clip.image_path = string_member(object, "image", index);
+    clip.image_path = checked_string(object, "image", index);
     if (clip.image_path.empty()) fail(index, "\"image\" must name a file");
   } else {
     clip.kind = SourceKind::kCard;
     clip.card = parse_card(json_object_get_member(object, "card"), index);
   }
 
-  const std::string motion = string_member(object, "motion", index);
+  const std::string motion = checked_string(object, "motion", index);
   if (!motion.empty()) {
     if (clip.kind != SourceKind::kImage) fail(index, "\"motion\" applies to \"image\" clips only");
     clip.motion = pick<Motion>(motion,
@@ -125,7 +125,7 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
                                 {"pan-right", Motion::kPanRight}},
                                index, "motion");
   }
-  const std::string fit = string_member(object, "fit", index);
+  const std::string fit = checked_string(object, "fit", index);
   if (!fit.empty())
     clip.fit = pick<Fit>(
         fit, {{"cover", Fit::kCover}, {"contain", Fit::kContain}, {"blur-pad", Fit::kBlurPad}},
@@ -144,7 +144,7 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
     if (!JSON_NODE_HOLDS_OBJECT(transition))
       fail(index, "\"transition\" must be {\"type\": ..., \"duration\": seconds}");
     JsonObject *t = json_node_get_object(transition);
-    const std::string type = string_member(t, "type", index);
+    const std::string type = checked_string(t, "type", index);
     std::vector<std::pair<const char *, TransitionType>> choices;
     for (std::size_t i = 0; i < transition_names().size(); ++i)
       choices.emplace_back(transition_names()[i].c_str(), static_cast<TransitionType>(i));
