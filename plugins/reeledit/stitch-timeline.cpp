@@ -46,14 +46,13 @@ guint32 parse_colour(const std::string &text, std::size_t index, const char *fie
   fail(index, std::string("\"") + field + "\" must be a colour \"#RRGGBB\", not \"" + text + "\"");
 }
 
-template <typename Enum>
-Enum pick(const std::string &name, const std::vector<std::pair<const char *, Enum>> &choices,
-          std::size_t index, const char *field) {
+template <typename Enum, std::size_t N>
+Enum pick(const std::string &name, const edit::NameTable<Enum, N> &choices, std::size_t index,
+          const char *field) {
+  if (const std::optional<Enum> value = edit::find_value(choices, name)) return *value;
   std::string known;
-  for (const auto &[text, value] : choices) {
-    if (name == text) return value;
-    known += known.empty() ? text : std::string(", ") + text;
-  }
+  for (const auto &[text, value] : choices)
+    known += (known.empty() ? "" : ", ") + std::string(text);
   fail(index, std::string("\"") + field + "\" \"" + name + "\" is not one of " + known);
 }
 
@@ -116,20 +115,10 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
   const std::string motion = checked_string(object, "motion", index);
   if (!motion.empty()) {
     if (clip.kind != SourceKind::kImage) fail(index, "\"motion\" applies to \"image\" clips only");
-    clip.motion = pick<Motion>(motion,
-                               {{"none", Motion::kNone},
-                                {"ken-burns", Motion::kKenBurns},
-                                {"zoom-in", Motion::kZoomIn},
-                                {"zoom-out", Motion::kZoomOut},
-                                {"pan-left", Motion::kPanLeft},
-                                {"pan-right", Motion::kPanRight}},
-                               index, "motion");
+    clip.motion = pick(motion, edit::kMotions, index, "motion");
   }
   const std::string fit = checked_string(object, "fit", index);
-  if (!fit.empty())
-    clip.fit = pick<Fit>(
-        fit, {{"cover", Fit::kCover}, {"contain", Fit::kContain}, {"blur-pad", Fit::kBlurPad}},
-        index, "fit");
+  if (!fit.empty()) clip.fit = pick(fit, edit::kFits, index, "fit");
 
   clip.in_s = number_member(object, "in", index).value_or(0);
   clip.out_s = number_member(object, "out", index);
@@ -145,11 +134,8 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
       fail(index, "\"transition\" must be {\"type\": ..., \"duration\": seconds}");
     JsonObject *t = json_node_get_object(transition);
     const std::string type = checked_string(t, "type", index);
-    std::vector<std::pair<const char *, TransitionType>> choices;
-    for (std::size_t i = 0; i < transition_names().size(); ++i)
-      choices.emplace_back(transition_names()[i].c_str(), static_cast<TransitionType>(i));
     clip.transition =
-        pick<TransitionType>(type.empty() ? "cut" : type, choices, index, "transition.type");
+        pick(type.empty() ? "cut" : type, edit::kTransitionTypes, index, "transition.type");
     clip.transition_s = number_member(t, "duration", index).value_or(0);
     if (clip.transition != TransitionType::kCut && clip.transition_s <= 0)
       fail(index, "a \"" + type + "\" transition needs a \"duration\" in seconds");
@@ -159,19 +145,6 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
 }
 
 }  // namespace
-
-const std::vector<std::string> &transition_names() {
-  static const std::vector<std::string> names = {
-      "cut",        "crossfade",  "fade-black",  "fade-white",   "wipe-left",
-      "wipe-right", "wipe-up",    "wipe-down",   "slide-left",   "slide-right",
-      "slide-up",   "slide-down", "circle-open", "circle-close", "zoom-in",
-  };
-  return names;
-}
-
-const char *transition_name(TransitionType type) {
-  return transition_names().at(static_cast<std::size_t>(type)).c_str();
-}
 
 std::string ClipSpec::describe() const {
   std::string what = "clips[" + std::to_string(index) + "]";
@@ -250,7 +223,7 @@ Timeline plan_timeline(std::vector<ClipSpec> clips, gint fps_n, gint fps_d,
       const guint64 overlap = to_frames(clip.spec.transition_s);
       if (overlap > clip.frames || overlap > next.frames)
         throw std::runtime_error(
-            clip.spec.describe() + ": the " + transition_name(clip.spec.transition) +
+            clip.spec.describe() + ": the " + std::string(edit::name_of(clip.spec.transition)) +
             " transition (" + std::to_string(clip.spec.transition_s) +
             " s) is longer than the clips it joins (" + next.spec.describe() + ")");
       clip.overlap_out = next.overlap_in = overlap;
