@@ -109,7 +109,10 @@
 #include "analysis-message.h"
 #include "element-guard.h"
 #include "gst-ptr.h"
+#include "stitch-frame-fitter.h"
+#include "stitch-mapped-frame.h"
 #include "stitch-timeline.h"
+#include "stitch-title-card.h"
 #include "stitch-transition.h"
 #include "time-convert.h"
 
@@ -117,7 +120,6 @@
 #include <gst/audio/audio.h>
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
-#include <pango/pangocairo.h>
 
 #include <algorithm>
 #include <atomic>
@@ -142,6 +144,12 @@ using reelforge::CapsPtr;
 using reelforge::ElementError;
 using reelforge::GstObjectPtr;
 using reelforge::SamplePtr;
+using stitch::fill_black;
+using stitch::FrameFitter;
+using stitch::MappedFrame;
+using stitch::new_frame_buffer;
+using stitch::Rect;
+using stitch::render_card;
 
 enum {
   PROP_0,
@@ -206,11 +214,6 @@ struct StopRequested {};
 
 enum class StreamKind { kVideo, kAudio };
 
-struct Rect {
-  gint x = 0, y = 0, w = 0, h = 0;
-  bool operator==(const Rect &) const = default;
-};
-
 /* "1920x1080,1080x1080" as sizes; nullopt when it is not that. */
 std::optional<std::vector<std::pair<gint, gint>>> parse_sizes(const std::string &text) {
   std::vector<std::pair<gint, gint>> sizes;
@@ -229,189 +232,6 @@ std::optional<std::vector<std::pair<gint, gint>>> parse_sizes(const std::string 
   }
   return sizes;
 }
-
-gint even(double value) {
-  return static_cast<gint>(std::lround(value / 2)) * 2;
-}
-
-/* A GstVideoConverter owned for as long as its formats and rectangles
- * stay the same. */
-class Converter {
- public:
-  Converter() = default;
-  ~Converter() { reset(); }
-  Converter(const Converter &) = delete;
-  Converter &operator=(const Converter &) = delete;
-
-  void convert(const GstVideoFrame &src, const Rect &src_rect, GstVideoFrame &dst,
-               const Rect &dst_rect, bool fill_border) {
-    const std::string key = std::string(gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(&src))) +
-                            ":" + std::to_string(GST_VIDEO_FRAME_WIDTH(&src)) + "x" +
-                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&src)) + ":" +
-                            std::to_string(GST_VIDEO_FRAME_WIDTH(&dst)) + "x" +
-                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&dst)) +
-                            (fill_border ? ":fill" : ":keep");
-    if (converter_ == nullptr || key != key_ || !(src_rect == src_rect_) ||
-        !(dst_rect == dst_rect_)) {
-      reset();
-      GstStructure *config = gst_structure_new(
-          "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src_rect.x,
-          GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src_rect.y, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH,
-          G_TYPE_INT, src_rect.w, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src_rect.h,
-          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst_rect.x, GST_VIDEO_CONVERTER_OPT_DEST_Y,
-          G_TYPE_INT, dst_rect.y, GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst_rect.w,
-          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst_rect.h,
-          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, fill_border,
-          GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff000000u,
-          GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-          GST_VIDEO_DITHER_NONE, GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR, nullptr);
-      /* The converter neither changes rates nor deinterlaces: say both
-       * sides match (the frame chosen for each output time is ours). */
-      GstVideoInfo in = src.info, out = dst.info;
-      GST_VIDEO_INFO_FPS_N(&in) = GST_VIDEO_INFO_FPS_N(&out) = 0;
-      GST_VIDEO_INFO_FPS_D(&in) = GST_VIDEO_INFO_FPS_D(&out) = 1;
-      GST_VIDEO_INFO_INTERLACE_MODE(&in) = GST_VIDEO_INFO_INTERLACE_MODE(&out);
-      converter_ = gst_video_converter_new(&in, &out, config);
-      if (converter_ == nullptr)
-        throw std::runtime_error("cannot convert " + key + " to the output format");
-      key_ = key;
-      src_rect_ = src_rect;
-      dst_rect_ = dst_rect;
-    }
-    gst_video_converter_frame(converter_, &src, &dst);
-  }
-
- private:
-  void reset() {
-    if (converter_ != nullptr) gst_video_converter_free(converter_);
-    converter_ = nullptr;
-  }
-  GstVideoConverter *converter_ = nullptr;
-  std::string key_;
-  Rect src_rect_, dst_rect_;
-};
-
-/* A video frame mapped for as long as the object lives. */
-class MappedFrame {
- public:
-  MappedFrame(const GstVideoInfo &info, GstBuffer *buffer, GstMapFlags flags) {
-    if (!gst_video_frame_map(&frame_, const_cast<GstVideoInfo *>(&info), buffer, flags))
-      throw std::runtime_error("cannot map a video frame");
-  }
-  ~MappedFrame() { gst_video_frame_unmap(&frame_); }
-  MappedFrame(const MappedFrame &) = delete;
-  MappedFrame &operator=(const MappedFrame &) = delete;
-  GstVideoFrame &get() { return frame_; }
-
- private:
-  GstVideoFrame frame_{};
-};
-
-BufferPtr new_frame_buffer(const GstVideoInfo &info) {
-  return BufferPtr(gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr));
-}
-
-void fill_black(const GstVideoInfo &info, GstBuffer *buffer) {
-  MappedFrame frame(info, buffer, GST_MAP_WRITE);
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame.get()); ++c) {
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame.get(), c));
-    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame.get(), c);
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&frame.get(), c); ++y)
-      std::memset(data + y * stride, c == 0 ? 16 : 128,
-                  GST_VIDEO_FRAME_COMP_WIDTH(&frame.get(), c));
-  }
-}
-
-/* Box blur of every plane of a small frame, in place, a few passes. */
-void box_blur(GstVideoFrame &frame, int passes) {
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame); ++c) {
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame, c));
-    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame, c);
-    const gint w = GST_VIDEO_FRAME_COMP_WIDTH(&frame, c);
-    const gint h = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, c);
-    std::vector<guint8> copy(static_cast<std::size_t>(w) * h);
-    for (int pass = 0; pass < passes; ++pass) {
-      for (gint y = 0; y < h; ++y) std::memcpy(&copy[y * w], data + y * stride, w);
-      for (gint y = 0; y < h; ++y) {
-        for (gint x = 0; x < w; ++x) {
-          guint sum = 0, n = 0;
-          for (gint dy = -1; dy <= 1; ++dy)
-            for (gint dx = -1; dx <= 1; ++dx) {
-              const gint sx = x + dx, sy = y + dy;
-              if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
-              sum += copy[sy * w + sx];
-              ++n;
-            }
-          data[y * stride + x] = static_cast<guint8>((sum + n / 2) / n);
-        }
-      }
-    }
-  }
-}
-
-/* Puts a source picture (or a rectangle of it) into an output frame by a
- * clip's fit: cover crops, contain letterboxes, blur-pad letterboxes over a
- * blurred, enlarged copy. */
-class FrameFitter {
- public:
-  explicit FrameFitter(const GstVideoInfo &out) : out_(out) {
-    small_ = out;
-    gst_video_info_set_format(&small_, GST_VIDEO_FORMAT_I420, std::max(2, even(out.width / 16.0)),
-                              std::max(2, even(out.height / 16.0)));
-  }
-
-  void fit(const GstVideoFrame &src, Rect rect, stitch::Fit fit, GstVideoFrame &dst) {
-    const double par =
-        GST_VIDEO_INFO_PAR_D(&src.info) > 0 && GST_VIDEO_INFO_PAR_N(&src.info) > 0
-            ? static_cast<double>(GST_VIDEO_INFO_PAR_N(&src.info)) / GST_VIDEO_INFO_PAR_D(&src.info)
-            : 1.0;
-    const double src_aspect = rect.w * par / rect.h;
-    const double dst_aspect = static_cast<double>(out_.width) / out_.height;
-    const Rect full_dst{0, 0, out_.width, out_.height};
-
-    /* cover: the centred part of rect with the output's aspect */
-    Rect cover = rect;
-    if (src_aspect > dst_aspect) {
-      cover.w = std::max(1, static_cast<gint>(std::lround(rect.h * dst_aspect / par)));
-      cover.x = rect.x + (rect.w - cover.w) / 2;
-    } else {
-      cover.h = std::max(1, static_cast<gint>(std::lround(rect.w * par / dst_aspect)));
-      cover.y = rect.y + (rect.h - cover.h) / 2;
-    }
-    if (fit == stitch::Fit::kCover) {
-      main_.convert(src, cover, dst, full_dst, true);
-      return;
-    }
-    /* contain: all of rect, centred, bars around it */
-    Rect inner = full_dst;
-    if (src_aspect > dst_aspect) {
-      inner.h = std::clamp(even(out_.width / src_aspect), 2, out_.height);
-      inner.y = even((out_.height - inner.h) / 2.0);
-    } else {
-      inner.w = std::clamp(even(out_.height * src_aspect), 2, out_.width);
-      inner.x = even((out_.width - inner.w) / 2.0);
-    }
-    if (fit == stitch::Fit::kContain) {
-      main_.convert(src, rect, dst, inner, true);
-      return;
-    }
-    BufferPtr small = new_frame_buffer(small_);
-    {
-      MappedFrame small_frame(small_, small.get(), GST_MAP_READWRITE);
-      shrink_.convert(src, cover, small_frame.get(), Rect{0, 0, small_.width, small_.height}, true);
-      box_blur(small_frame.get(), 3);
-      enlarge_.convert(small_frame.get(), Rect{0, 0, small_.width, small_.height}, dst, full_dst,
-                       true);
-    }
-    main_.convert(src, rect, dst, inner, false);
-  }
-
- private:
-  GstVideoInfo out_;
-  GstVideoInfo small_;
-  Converter main_, shrink_, enlarge_;
-};
 
 /* The crop rectangle of a still with motion at progress q (0..1 over the
  * clip): zooms between 1x and 1.25x and pans across the picture. */
@@ -446,65 +266,6 @@ Rect motion_rect(stitch::Motion motion, double q, gint width, gint height) {
   r.x = static_cast<gint>(std::lround((width - r.w) * fx));
   r.y = static_cast<gint>(std::lround((height - r.h) * fy));
   return r;
-}
-
-/* Renders a title card into an I420 frame of the output size. */
-BufferPtr render_card(const stitch::Card &card, const GstVideoInfo &out) {
-  const gint w = out.width, h = out.height;
-  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-  cairo_t *cr = cairo_create(surface);
-  const auto channel = [](guint32 rgb, int shift) { return ((rgb >> shift) & 0xff) / 255.0; };
-  cairo_pattern_t *pattern = cairo_pattern_create_linear(0, 0, 0, h);
-  for (auto [offset, rgb] : {std::pair{0.0, card.background_top}, {1.0, card.background_bottom}})
-    cairo_pattern_add_color_stop_rgb(pattern, offset, channel(rgb, 16), channel(rgb, 8),
-                                     channel(rgb, 0));
-  cairo_set_source(cr, pattern);
-  cairo_paint(cr);
-  cairo_pattern_destroy(pattern);
-
-  if (!card.text.empty()) {
-    PangoLayout *layout = pango_cairo_create_layout(cr);
-    PangoFontDescription *font =
-        pango_font_description_from_string(card.font.empty() ? "Sans Bold" : card.font.c_str());
-    if (pango_font_description_get_size(font) == 0)
-      pango_font_description_set_absolute_size(font, std::max(8, w / 12) * PANGO_SCALE);
-    pango_layout_set_font_description(layout, font);
-    pango_font_description_free(font);
-    pango_layout_set_width(layout, static_cast<int>(w * 0.85) * PANGO_SCALE);
-    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
-    pango_layout_set_text(layout, card.text.c_str(), -1);
-    int text_w = 0, text_h = 0;
-    pango_layout_get_pixel_size(layout, &text_w, &text_h);
-    cairo_set_source_rgb(cr, channel(card.color, 16), channel(card.color, 8),
-                         channel(card.color, 0));
-    cairo_move_to(cr, (w - w * 0.85) / 2, (h - text_h) / 2.0);
-    pango_cairo_show_layout(cr, layout);
-    g_object_unref(layout);
-  }
-  cairo_destroy(cr);
-  cairo_surface_flush(surface);
-
-  GstVideoInfo bgrx;
-  gst_video_info_set_format(&bgrx, GST_VIDEO_FORMAT_BGRx, w, h);
-  const gint stride = cairo_image_surface_get_stride(surface);
-  BufferPtr picture = new_frame_buffer(bgrx);
-  {
-    MappedFrame frame(bgrx, picture.get(), GST_MAP_WRITE);
-    const guint8 *pixels = cairo_image_surface_get_data(surface);
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame.get(), 0));
-    for (gint y = 0; y < h; ++y)
-      std::memcpy(data + y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame.get(), 0), pixels + y * stride,
-                  static_cast<std::size_t>(w) * 4);
-  }
-  cairo_surface_destroy(surface);
-
-  BufferPtr result = new_frame_buffer(out);
-  MappedFrame src(bgrx, picture.get(), GST_MAP_READ);
-  MappedFrame dst(out, result.get(), GST_MAP_WRITE);
-  Converter converter;
-  converter.convert(src.get(), Rect{0, 0, w, h}, dst.get(), Rect{0, 0, w, h}, true);
-  return result;
 }
 
 std::string error_text(GstMessage *message) {
