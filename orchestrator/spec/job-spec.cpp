@@ -65,12 +65,6 @@ JsonArray *array_member(JsonObject *object, const char *name) {
   return node != nullptr && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : nullptr;
 }
 
-std::optional<std::string> string_member(JsonObject *object, const char *name) {
-  JsonNode *node = member_node(object, name);
-  if (!is_string(node)) return std::nullopt;
-  return std::string(json_node_get_string(node));
-}
-
 std::optional<double> number_member(JsonObject *object, const char *name) {
   JsonNode *node = member_node(object, name);
   if (!is_number(node)) return std::nullopt;
@@ -140,30 +134,8 @@ std::string join(const std::vector<std::string> &items, const std::string &separ
 /* ---- Enumerations: the schema's words and the C++ values ---- */
 
 template <typename Enum, size_t N>
-using Names = std::array<std::pair<std::string_view, Enum>, N>;
+using Names = edit::NameTable<Enum, N>;
 
-constexpr Names<Motion, 6> kMotions{{{"none", Motion::kNone},
-                                     {"ken-burns", Motion::kKenBurns},
-                                     {"zoom-in", Motion::kZoomIn},
-                                     {"zoom-out", Motion::kZoomOut},
-                                     {"pan-left", Motion::kPanLeft},
-                                     {"pan-right", Motion::kPanRight}}};
-constexpr Names<Fit, 3> kFits{
-    {{"cover", Fit::kCover}, {"contain", Fit::kContain}, {"blur-pad", Fit::kBlurPad}}};
-constexpr Names<TransitionType, 14> kTransitionTypes{{{"cut", TransitionType::kCut},
-                                                      {"crossfade", TransitionType::kCrossfade},
-                                                      {"fade-black", TransitionType::kFadeBlack},
-                                                      {"fade-white", TransitionType::kFadeWhite},
-                                                      {"wipe-left", TransitionType::kWipeLeft},
-                                                      {"wipe-right", TransitionType::kWipeRight},
-                                                      {"wipe-up", TransitionType::kWipeUp},
-                                                      {"wipe-down", TransitionType::kWipeDown},
-                                                      {"slide-left", TransitionType::kSlideLeft},
-                                                      {"slide-right", TransitionType::kSlideRight},
-                                                      {"slide-up", TransitionType::kSlideUp},
-                                                      {"slide-down", TransitionType::kSlideDown},
-                                                      {"circle-open", TransitionType::kCircleOpen},
-                                                      {"zoom-in", TransitionType::kZoomIn}}};
 constexpr Names<Anchor, 9> kAnchors{{{"top-left", Anchor::kTopLeft},
                                      {"top", Anchor::kTop},
                                      {"top-right", Anchor::kTopRight},
@@ -190,9 +162,7 @@ template <typename Enum, size_t N>
 Enum enum_member(JsonObject *object, const char *name, const Names<Enum, N> &names, Enum fallback) {
   const std::optional<std::string> text = string_member(object, name);
   if (!text) return fallback;
-  for (const auto &[word, value] : names)
-    if (word == *text) return value;
-  return fallback;
+  return edit::find_value(names, *text).value_or(fallback);
 }
 
 /* ---- Building the values of one variant, checking as it goes ---- */
@@ -312,7 +282,7 @@ class SpecReader {
   Transition read_transition(JsonObject *object, const Transition &fallback) {
     Transition transition = fallback;
     if (object == nullptr) return transition;
-    transition.type = enum_member(object, "type", kTransitionTypes, fallback.type);
+    transition.type = enum_member(object, "type", edit::kTransitionTypes, fallback.type);
     /* What a scene's transition leaves out comes from the job's. */
     transition.duration_s = number_member(object, "duration").value_or(fallback.duration_s);
     return transition;
@@ -344,7 +314,7 @@ class SpecReader {
   Scene read_scene(JsonObject *object, const std::string &pointer) {
     Scene scene;
     scene.duration_s = number_member(object, "duration");
-    scene.fit = enum_member(object, "fit", kFits, Fit::kCover);
+    scene.fit = enum_member(object, "fit", edit::kFits, Fit::kCover);
 
     const std::string source_pointer = child(pointer, "source");
     JsonObject *source = object_member(object, "source");
@@ -374,7 +344,7 @@ class SpecReader {
     } else if (member_node(source, "image") != nullptr) {
       ImageSource image;
       image.media = media(source, "image", source_pointer).value_or(MediaRef{});
-      image.motion = enum_member(source, "motion", kMotions, Motion::kNone);
+      image.motion = enum_member(source, "motion", edit::kMotions, Motion::kNone);
       scene.source = std::move(image);
       still_kind = "an image";
     } else if (JsonObject *generate = object_member(source, "generate")) {
@@ -983,15 +953,6 @@ std::string_view word_for(const Names<Enum, N> &names, Enum value) {
 }
 }  // namespace
 
-std::string_view name_of(Motion motion) {
-  return word_for(kMotions, motion);
-}
-std::string_view name_of(Fit fit) {
-  return word_for(kFits, fit);
-}
-std::string_view name_of(TransitionType type) {
-  return word_for(kTransitionTypes, type);
-}
 std::string_view name_of(Anchor anchor) {
   return word_for(kAnchors, anchor);
 }

@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include "edit-vocabulary.h"
 #include "json-schema.h"
 #include "spec/variations.h"
 
@@ -59,24 +60,12 @@ struct MediaRef {
   bool operator==(const MediaRef &) const = default;
 };
 
-enum class Motion { kNone, kKenBurns, kZoomIn, kZoomOut, kPanLeft, kPanRight };
-enum class Fit { kCover, kContain, kBlurPad };
-enum class TransitionType {
-  kCut,
-  kCrossfade,
-  kFadeBlack,
-  kFadeWhite,
-  kWipeLeft,
-  kWipeRight,
-  kWipeUp,
-  kWipeDown,
-  kSlideLeft,
-  kSlideRight,
-  kSlideUp,
-  kSlideDown,
-  kCircleOpen,
-  kZoomIn,
-};
+/* Transitions, fits and motions are the editing vocabulary stitchbin
+ * shares (plugins/reeledit/edit-vocabulary.h). */
+using edit::Fit;
+using edit::Motion;
+using edit::TransitionType;
+
 enum class Anchor {
   kTopLeft,
   kTop,
@@ -318,9 +307,7 @@ struct Job {
 };
 
 /* The schema's word for each value ("crossfade", "ken-burns", ...). */
-std::string_view name_of(Motion motion);
-std::string_view name_of(Fit fit);
-std::string_view name_of(TransitionType type);
+using edit::name_of;
 std::string_view name_of(Anchor anchor);
 std::string_view name_of(TextAnimation animation);
 std::string_view name_of(CaptionStyle style);

@@ -53,4 +53,12 @@ std::string to_json_string(JsonNode *node, bool pretty) {
   return text.get();
 }
 
+std::optional<std::string> string_member(JsonObject *object, const char *name) {
+  JsonNode *node = object != nullptr ? json_object_get_member(object, name) : nullptr;
+  if (node == nullptr || !JSON_NODE_HOLDS_VALUE(node) ||
+      json_node_get_value_type(node) != G_TYPE_STRING)
+    return std::nullopt;
+  return std::string(json_node_get_string(node));
+}
+
 }  // namespace reelforge

@@ -1,8 +1,9 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Loading JSON documents with json-glib. Failures throw std::runtime_error
- * whose message names the file and, for syntax errors, the line and column.
+ * Loading JSON documents with json-glib, and reading them. Failures to load
+ * throw std::runtime_error whose message names the file and, for syntax
+ * errors, the line and column.
  */
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,5 +25,9 @@ JsonNodePtr parse_json(std::string_view text, const std::string &origin);
 
 /* Serialises node, pretty-printed with two-space indents when pretty. */
 std::string to_json_string(JsonNode *node, bool pretty);
+
+/* The text of object's member name; nullopt when object is null, the member
+ * is absent or it holds anything but a string. */
+std::optional<std::string> string_member(JsonObject *object, const char *name);
 
 }  // namespace reelforge

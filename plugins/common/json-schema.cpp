@@ -139,12 +139,6 @@ JsonNode *member(JsonObject *object, const char *name) {
   return object != nullptr ? json_object_get_member(object, name) : nullptr;
 }
 
-std::optional<std::string> string_member(JsonObject *object, const char *name) {
-  JsonNode *node = member(object, name);
-  if (kind_of(node) != Kind::kString) return std::nullopt;
-  return std::string(json_node_get_string(node));
-}
-
 std::vector<JsonNode *> elements(JsonArray *array) {
   std::vector<JsonNode *> nodes;
   if (array == nullptr) return nodes;

@@ -111,11 +111,10 @@ std::string canonical_name(std::string name) {
 }
 
 /* A string member, or an object member as JSON text; fallback if absent. */
-std::string string_member(JsonObject *o, const char *name, const std::string &fallback) {
+std::string text_member(JsonObject *o, const char *name, const std::string &fallback) {
   if (!json_object_has_member(o, name)) return fallback;
+  if (std::optional<std::string> text = string_member(o, name)) return *text;
   JsonNode *node = json_object_get_member(o, name);
-  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-    return json_node_get_string(node);
   if (JSON_NODE_HOLDS_OBJECT(node)) return to_json_string(node, false);
   throw std::invalid_argument(std::string(name) + " must be a string");
 }
@@ -123,20 +122,20 @@ std::string string_member(JsonObject *o, const char *name, const std::string &fa
 ChainEntry fallback_entry(const GenRequest &primary, JsonObject *o) {
   ChainEntry next{primary, ""};
   GenRequest &r = next.request;
-  r.provider = string_member(o, "provider", "");
+  r.provider = text_member(o, "provider", "");
   if (r.provider.empty()) throw std::invalid_argument("provider is required");
-  r.model = string_member(o, "model", "");
-  r.prompt = string_member(o, "prompt", r.prompt);
-  r.negative_prompt = string_member(o, "negative-prompt", r.negative_prompt);
-  r.image = string_member(o, "image", r.image);
-  r.last_image = string_member(o, "last-image", r.last_image);
-  r.aspect_ratio = string_member(o, "aspect-ratio", r.aspect_ratio);
-  r.resolution = string_member(o, "resolution", r.resolution);
-  r.extra = string_member(o, "extra", "");
+  r.model = text_member(o, "model", "");
+  r.prompt = text_member(o, "prompt", r.prompt);
+  r.negative_prompt = text_member(o, "negative-prompt", r.negative_prompt);
+  r.image = text_member(o, "image", r.image);
+  r.last_image = text_member(o, "last-image", r.last_image);
+  r.aspect_ratio = text_member(o, "aspect-ratio", r.aspect_ratio);
+  r.resolution = text_member(o, "resolution", r.resolution);
+  r.extra = text_member(o, "extra", "");
   if (json_object_has_member(o, "duration"))
     r.duration_s = json_object_get_double_member(o, "duration");
   if (json_object_has_member(o, "seed")) r.seed = json_object_get_int_member(o, "seed");
-  next.endpoint = string_member(o, "endpoint", "");
+  next.endpoint = text_member(o, "endpoint", "");
   return next;
 }
 

@@ -109,6 +109,9 @@
 #include "analysis-message.h"
 #include "element-guard.h"
 #include "gst-ptr.h"
+#include "stitch-clip-source.h"
+#include "stitch-clip-window.h"
+#include "stitch-mapped-frame.h"
 #include "stitch-timeline.h"
 #include "stitch-transition.h"
 #include "time-convert.h"
@@ -117,21 +120,18 @@
 #include <gst/audio/audio.h>
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
-#include <pango/pangocairo.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
-#include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
-GST_DEBUG_CATEGORY_STATIC(gst_stitch_bin_debug);
+GST_DEBUG_CATEGORY(gst_stitch_bin_debug);
 #define GST_CAT_DEFAULT gst_stitch_bin_debug
 
 namespace {
@@ -142,6 +142,12 @@ using reelforge::CapsPtr;
 using reelforge::ElementError;
 using reelforge::GstObjectPtr;
 using reelforge::SamplePtr;
+using stitch::ClipSource;
+using stitch::ClipWindow;
+using stitch::MappedFrame;
+using stitch::new_frame_buffer;
+using stitch::OutputFormat;
+using stitch::StopRequested;
 
 enum {
   PROP_0,
@@ -164,18 +170,8 @@ constexpr gint DEFAULT_AUDIO_RATE = 48000;
 constexpr gint DEFAULT_AUDIO_CHANNELS = 2;
 constexpr gint MAX_DIMENSION = 8192;
 
-/* A clip is opened this long (output time) before its first frame. */
-constexpr GstClockTime OPEN_AHEAD = GST_SECOND;
 /* The video and audio threads stay within this much of each other. */
 constexpr GstClockTime MAX_STREAM_LEAD = GST_SECOND;
-/* How long a clip's pipeline may take to preroll. */
-constexpr GstClockTime PREROLL_TIMEOUT = 60 * GST_SECOND;
-/* Decodes a URI clip. uridecodebin3 (GStreamer 1.22.0) now and then never
- * prerolled a clip when both cores were busy (its pads never got data), so
- * the clips go through uridecodebin, which did not. */
-constexpr const char *URI_DECODER = "uridecodebin";
-/* Threads of each clip's video decoder (where it has a max-threads). */
-constexpr gint DECODER_THREADS = 1;
 /* Audio is pushed in blocks of 1/AUDIO_BLOCKS_PER_SECOND seconds. */
 constexpr gint AUDIO_BLOCKS_PER_SECOND = 50;
 
@@ -191,25 +187,7 @@ struct Settings {
   gint audio_channels = DEFAULT_AUDIO_CHANNELS;
 };
 
-/* The target formats, fixed when the element starts. */
-struct OutputFormat {
-  std::vector<GstVideoInfo> videos; /* [0] for the video pad, [r] for video_r */
-  GstAudioInfo audio;
-  gint fps_n = DEFAULT_FPS_N;
-  gint fps_d = DEFAULT_FPS_D;
-  gint rate = DEFAULT_AUDIO_RATE;
-  gint channels = DEFAULT_AUDIO_CHANNELS;
-};
-
-/* Thrown inside the worker threads when the element stops; never reported. */
-struct StopRequested {};
-
 enum class StreamKind { kVideo, kAudio };
-
-struct Rect {
-  gint x = 0, y = 0, w = 0, h = 0;
-  bool operator==(const Rect &) const = default;
-};
 
 /* "1920x1080,1080x1080" as sizes; nullopt when it is not that. */
 std::optional<std::vector<std::pair<gint, gint>>> parse_sizes(const std::string &text) {
@@ -229,721 +207,6 @@ std::optional<std::vector<std::pair<gint, gint>>> parse_sizes(const std::string 
   }
   return sizes;
 }
-
-gint even(double value) {
-  return static_cast<gint>(std::lround(value / 2)) * 2;
-}
-
-/* A GstVideoConverter owned for as long as its formats and rectangles
- * stay the same. */
-class Converter {
- public:
-  Converter() = default;
-  ~Converter() { reset(); }
-  Converter(const Converter &) = delete;
-  Converter &operator=(const Converter &) = delete;
-
-  void convert(const GstVideoFrame &src, const Rect &src_rect, GstVideoFrame &dst,
-               const Rect &dst_rect, bool fill_border) {
-    const std::string key = std::string(gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(&src))) +
-                            ":" + std::to_string(GST_VIDEO_FRAME_WIDTH(&src)) + "x" +
-                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&src)) + ":" +
-                            std::to_string(GST_VIDEO_FRAME_WIDTH(&dst)) + "x" +
-                            std::to_string(GST_VIDEO_FRAME_HEIGHT(&dst)) +
-                            (fill_border ? ":fill" : ":keep");
-    if (converter_ == nullptr || key != key_ || !(src_rect == src_rect_) ||
-        !(dst_rect == dst_rect_)) {
-      reset();
-      GstStructure *config = gst_structure_new(
-          "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src_rect.x,
-          GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src_rect.y, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH,
-          G_TYPE_INT, src_rect.w, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src_rect.h,
-          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst_rect.x, GST_VIDEO_CONVERTER_OPT_DEST_Y,
-          G_TYPE_INT, dst_rect.y, GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst_rect.w,
-          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst_rect.h,
-          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, fill_border,
-          GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff000000u,
-          GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-          GST_VIDEO_DITHER_NONE, GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR, nullptr);
-      /* The converter neither changes rates nor deinterlaces: say both
-       * sides match (the frame chosen for each output time is ours). */
-      GstVideoInfo in = src.info, out = dst.info;
-      GST_VIDEO_INFO_FPS_N(&in) = GST_VIDEO_INFO_FPS_N(&out) = 0;
-      GST_VIDEO_INFO_FPS_D(&in) = GST_VIDEO_INFO_FPS_D(&out) = 1;
-      GST_VIDEO_INFO_INTERLACE_MODE(&in) = GST_VIDEO_INFO_INTERLACE_MODE(&out);
-      converter_ = gst_video_converter_new(&in, &out, config);
-      if (converter_ == nullptr)
-        throw std::runtime_error("cannot convert " + key + " to the output format");
-      key_ = key;
-      src_rect_ = src_rect;
-      dst_rect_ = dst_rect;
-    }
-    gst_video_converter_frame(converter_, &src, &dst);
-  }
-
- private:
-  void reset() {
-    if (converter_ != nullptr) gst_video_converter_free(converter_);
-    converter_ = nullptr;
-  }
-  GstVideoConverter *converter_ = nullptr;
-  std::string key_;
-  Rect src_rect_, dst_rect_;
-};
-
-/* A video frame mapped for as long as the object lives. */
-class MappedFrame {
- public:
-  MappedFrame(const GstVideoInfo &info, GstBuffer *buffer, GstMapFlags flags) {
-    if (!gst_video_frame_map(&frame_, const_cast<GstVideoInfo *>(&info), buffer, flags))
-      throw std::runtime_error("cannot map a video frame");
-  }
-  ~MappedFrame() { gst_video_frame_unmap(&frame_); }
-  MappedFrame(const MappedFrame &) = delete;
-  MappedFrame &operator=(const MappedFrame &) = delete;
-  GstVideoFrame &get() { return frame_; }
-
- private:
-  GstVideoFrame frame_{};
-};
-
-BufferPtr new_frame_buffer(const GstVideoInfo &info) {
-  return BufferPtr(gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr));
-}
-
-void fill_black(const GstVideoInfo &info, GstBuffer *buffer) {
-  MappedFrame frame(info, buffer, GST_MAP_WRITE);
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame.get()); ++c) {
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame.get(), c));
-    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame.get(), c);
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&frame.get(), c); ++y)
-      std::memset(data + y * stride, c == 0 ? 16 : 128,
-                  GST_VIDEO_FRAME_COMP_WIDTH(&frame.get(), c));
-  }
-}
-
-/* Box blur of every plane of a small frame, in place, a few passes. */
-void box_blur(GstVideoFrame &frame, int passes) {
-  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame); ++c) {
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&frame, c));
-    const gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame, c);
-    const gint w = GST_VIDEO_FRAME_COMP_WIDTH(&frame, c);
-    const gint h = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, c);
-    std::vector<guint8> copy(static_cast<std::size_t>(w) * h);
-    for (int pass = 0; pass < passes; ++pass) {
-      for (gint y = 0; y < h; ++y) std::memcpy(&copy[y * w], data + y * stride, w);
-      for (gint y = 0; y < h; ++y) {
-        for (gint x = 0; x < w; ++x) {
-          guint sum = 0, n = 0;
-          for (gint dy = -1; dy <= 1; ++dy)
-            for (gint dx = -1; dx <= 1; ++dx) {
-              const gint sx = x + dx, sy = y + dy;
-              if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
-              sum += copy[sy * w + sx];
-              ++n;
-            }
-          data[y * stride + x] = static_cast<guint8>((sum + n / 2) / n);
-        }
-      }
-    }
-  }
-}
-
-/* Puts a source picture (or a rectangle of it) into an output frame by a
- * clip's fit: cover crops, contain letterboxes, blur-pad letterboxes over a
- * blurred, enlarged copy. */
-class FrameFitter {
- public:
-  explicit FrameFitter(const GstVideoInfo &out) : out_(out) {
-    small_ = out;
-    gst_video_info_set_format(&small_, GST_VIDEO_FORMAT_I420, std::max(2, even(out.width / 16.0)),
-                              std::max(2, even(out.height / 16.0)));
-  }
-
-  void fit(const GstVideoFrame &src, Rect rect, stitch::Fit fit, GstVideoFrame &dst) {
-    const double par =
-        GST_VIDEO_INFO_PAR_D(&src.info) > 0 && GST_VIDEO_INFO_PAR_N(&src.info) > 0
-            ? static_cast<double>(GST_VIDEO_INFO_PAR_N(&src.info)) / GST_VIDEO_INFO_PAR_D(&src.info)
-            : 1.0;
-    const double src_aspect = rect.w * par / rect.h;
-    const double dst_aspect = static_cast<double>(out_.width) / out_.height;
-    const Rect full_dst{0, 0, out_.width, out_.height};
-
-    /* cover: the centred part of rect with the output's aspect */
-    Rect cover = rect;
-    if (src_aspect > dst_aspect) {
-      cover.w = std::max(1, static_cast<gint>(std::lround(rect.h * dst_aspect / par)));
-      cover.x = rect.x + (rect.w - cover.w) / 2;
-    } else {
-      cover.h = std::max(1, static_cast<gint>(std::lround(rect.w * par / dst_aspect)));
-      cover.y = rect.y + (rect.h - cover.h) / 2;
-    }
-    if (fit == stitch::Fit::kCover) {
-      main_.convert(src, cover, dst, full_dst, true);
-      return;
-    }
-    /* contain: all of rect, centred, bars around it */
-    Rect inner = full_dst;
-    if (src_aspect > dst_aspect) {
-      inner.h = std::clamp(even(out_.width / src_aspect), 2, out_.height);
-      inner.y = even((out_.height - inner.h) / 2.0);
-    } else {
-      inner.w = std::clamp(even(out_.height * src_aspect), 2, out_.width);
-      inner.x = even((out_.width - inner.w) / 2.0);
-    }
-    if (fit == stitch::Fit::kContain) {
-      main_.convert(src, rect, dst, inner, true);
-      return;
-    }
-    BufferPtr small = new_frame_buffer(small_);
-    {
-      MappedFrame small_frame(small_, small.get(), GST_MAP_READWRITE);
-      shrink_.convert(src, cover, small_frame.get(), Rect{0, 0, small_.width, small_.height}, true);
-      box_blur(small_frame.get(), 3);
-      enlarge_.convert(small_frame.get(), Rect{0, 0, small_.width, small_.height}, dst, full_dst,
-                       true);
-    }
-    main_.convert(src, rect, dst, inner, false);
-  }
-
- private:
-  GstVideoInfo out_;
-  GstVideoInfo small_;
-  Converter main_, shrink_, enlarge_;
-};
-
-/* The crop rectangle of a still with motion at progress q (0..1 over the
- * clip): zooms between 1x and 1.25x and pans across the picture. */
-Rect motion_rect(stitch::Motion motion, double q, gint width, gint height) {
-  double zoom = 1.0, fx = 0.5, fy = 0.5;
-  switch (motion) {
-    case stitch::Motion::kNone:
-      break;
-    case stitch::Motion::kZoomIn:
-      zoom = 1.0 + 0.25 * q;
-      break;
-    case stitch::Motion::kZoomOut:
-      zoom = 1.25 - 0.25 * q;
-      break;
-    case stitch::Motion::kKenBurns:
-      zoom = 1.1 + 0.15 * q;
-      fx = 0.2 + 0.6 * q;
-      fy = 0.3 + 0.4 * q;
-      break;
-    case stitch::Motion::kPanLeft: /* the view travels leftwards */
-      zoom = 1.2;
-      fx = 1.0 - q;
-      break;
-    case stitch::Motion::kPanRight:
-      zoom = 1.2;
-      fx = q;
-      break;
-  }
-  Rect r;
-  r.w = std::max(1, static_cast<gint>(std::lround(width / zoom)));
-  r.h = std::max(1, static_cast<gint>(std::lround(height / zoom)));
-  r.x = static_cast<gint>(std::lround((width - r.w) * fx));
-  r.y = static_cast<gint>(std::lround((height - r.h) * fy));
-  return r;
-}
-
-/* Renders a title card into an I420 frame of the output size. */
-BufferPtr render_card(const stitch::Card &card, const GstVideoInfo &out) {
-  const gint w = out.width, h = out.height;
-  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-  cairo_t *cr = cairo_create(surface);
-  const auto channel = [](guint32 rgb, int shift) { return ((rgb >> shift) & 0xff) / 255.0; };
-  cairo_pattern_t *pattern = cairo_pattern_create_linear(0, 0, 0, h);
-  for (auto [offset, rgb] : {std::pair{0.0, card.background_top}, {1.0, card.background_bottom}})
-    cairo_pattern_add_color_stop_rgb(pattern, offset, channel(rgb, 16), channel(rgb, 8),
-                                     channel(rgb, 0));
-  cairo_set_source(cr, pattern);
-  cairo_paint(cr);
-  cairo_pattern_destroy(pattern);
-
-  if (!card.text.empty()) {
-    PangoLayout *layout = pango_cairo_create_layout(cr);
-    PangoFontDescription *font =
-        pango_font_description_from_string(card.font.empty() ? "Sans Bold" : card.font.c_str());
-    if (pango_font_description_get_size(font) == 0)
-      pango_font_description_set_absolute_size(font, std::max(8, w / 12) * PANGO_SCALE);
-    pango_layout_set_font_description(layout, font);
-    pango_font_description_free(font);
-    pango_layout_set_width(layout, static_cast<int>(w * 0.85) * PANGO_SCALE);
-    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
-    pango_layout_set_text(layout, card.text.c_str(), -1);
-    int text_w = 0, text_h = 0;
-    pango_layout_get_pixel_size(layout, &text_w, &text_h);
-    cairo_set_source_rgb(cr, channel(card.color, 16), channel(card.color, 8),
-                         channel(card.color, 0));
-    cairo_move_to(cr, (w - w * 0.85) / 2, (h - text_h) / 2.0);
-    pango_cairo_show_layout(cr, layout);
-    g_object_unref(layout);
-  }
-  cairo_destroy(cr);
-  cairo_surface_flush(surface);
-
-  GstVideoInfo bgrx;
-  gst_video_info_set_format(&bgrx, GST_VIDEO_FORMAT_BGRx, w, h);
-  const gint stride = cairo_image_surface_get_stride(surface);
-  BufferPtr picture = new_frame_buffer(bgrx);
-  {
-    MappedFrame frame(bgrx, picture.get(), GST_MAP_WRITE);
-    const guint8 *pixels = cairo_image_surface_get_data(surface);
-    guint8 *data = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame.get(), 0));
-    for (gint y = 0; y < h; ++y)
-      std::memcpy(data + y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame.get(), 0), pixels + y * stride,
-                  static_cast<std::size_t>(w) * 4);
-  }
-  cairo_surface_destroy(surface);
-
-  BufferPtr result = new_frame_buffer(out);
-  MappedFrame src(bgrx, picture.get(), GST_MAP_READ);
-  MappedFrame dst(out, result.get(), GST_MAP_WRITE);
-  Converter converter;
-  converter.convert(src.get(), Rect{0, 0, w, h}, dst.get(), Rect{0, 0, w, h}, true);
-  return result;
-}
-
-std::string error_text(GstMessage *message) {
-  GError *raw = nullptr;
-  gchar *debug = nullptr;
-  gst_message_parse_error(message, &raw, &debug);
-  reelforge::GErrorPtr error(raw);
-  reelforge::GCharPtr debug_text(debug);
-  return error ? error->message : "unknown error";
-}
-
-/* One clip being decoded: its private pipeline (or still picture) and where
- * each output stream has got to in it. The video methods are only called
- * from the video thread and the audio ones from the audio thread. */
-class ClipSource {
- public:
-  ClipSource(GstStitchBin *self, const stitch::PlannedClip &clip, const OutputFormat &format,
-             const std::atomic<bool> &stopping)
-      : self_(self), clip_(clip), format_(format), stopping_(stopping) {
-    for (const GstVideoInfo &info : format.videos) renditions_.emplace_back(info);
-  }
-  ~ClipSource() { close(); }
-  ClipSource(const ClipSource &) = delete;
-  ClipSource &operator=(const ClipSource &) = delete;
-
-  const stitch::PlannedClip &clip() const { return clip_; }
-
-  /* Builds and prerolls the clip. Safe to call from both threads. */
-  void open() {
-    std::lock_guard lock(open_lock_);
-    /* The other stream gets the same failure, not a half-opened clip. */
-    if (open_error_) std::rethrow_exception(open_error_);
-    if (opened_) return;
-    opened_ = true;
-    try {
-      switch (clip_.spec.kind) {
-        case stitch::SourceKind::kUri:
-          open_uri();
-          break;
-        case stitch::SourceKind::kImage:
-          open_image();
-          break;
-        case stitch::SourceKind::kCard:
-          for (Rendition &rendition : renditions_)
-            rendition.card = render_card(clip_.spec.card, rendition.info);
-          break;
-      }
-    } catch (...) {
-      open_error_ = std::current_exception();
-      throw;
-    }
-  }
-
-  void close() {
-    std::lock_guard lock(open_lock_);
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-    pipeline_.reset();
-    video_sink_ = audio_sink_ = nullptr;
-  }
-
-  /* Output frame j of the clip (0 = its first) in rendition r's format.
-   * The renditions of one frame share its decoded source frame. */
-  BufferPtr video_frame(guint64 j, std::size_t r) {
-    const GstClockTime t = reelforge::frame_to_time(j, format_.fps_n, format_.fps_d);
-    Rendition &rendition = renditions_.at(r);
-    if (clip_.spec.kind == stitch::SourceKind::kCard) return ref(rendition.card.get());
-    if (clip_.spec.kind == stitch::SourceKind::kImage) return image_frame(j, rendition);
-
-    if (video_sink_ == nullptr) return rendition.black_frame();
-    /* The source frame shown at t is the last one starting at or before
-     * it (a millisecond of slack absorbs timestamp rounding). */
-    while (true) {
-      if (!pending_ && !video_eos_) video_eos_ = !pull(video_sink_, pending_);
-      if (!pending_ || frame_start(pending_.get()) > t + GST_MSECOND) break;
-      current_ = std::move(pending_);
-    }
-    if (!current_) return rendition.black_frame();
-    GstBuffer *source = gst_sample_get_buffer(current_.get());
-    if (source == rendition.last_source && rendition.last_output)
-      return ref(rendition.last_output.get());
-
-    GstVideoInfo info;
-    if (!gst_video_info_from_caps(&info, gst_sample_get_caps(current_.get())))
-      throw ElementError(GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                         clip_.spec.describe() + ": unusable video caps");
-    BufferPtr out = new_frame_buffer(rendition.info);
-    {
-      MappedFrame src(info, source, GST_MAP_READ);
-      MappedFrame dst(rendition.info, out.get(), GST_MAP_WRITE);
-      rendition.fitter.fit(src.get(), Rect{0, 0, info.width, info.height}, clip_.spec.fit,
-                           dst.get());
-    }
-    rendition.last_source = source;
-    rendition.last_output = ref(out.get());
-    return out;
-  }
-
-  /* The clip's next n audio frames (interleaved F32, output format) into
-   * dst; silence where it has none. */
-  void read_audio(float *dst, guint64 n) {
-    const gint channels = format_.channels;
-    while (n > 0) {
-      if (audio_sink_ == nullptr || audio_eos_) {
-        std::fill(dst, dst + n * channels, 0.0f);
-        audio_position_ += n;
-        return;
-      }
-      if (audio_offset_ >= audio_block_.size()) {
-        SamplePtr sample;
-        if (!pull(audio_sink_, sample)) {
-          audio_eos_ = true;
-          continue;
-        }
-        take_audio_block(sample.get());
-        continue;
-      }
-      /* Silence up to where the block starts (a gap in the source). */
-      if (audio_block_start_ > static_cast<gint64>(audio_position_)) {
-        const guint64 gap =
-            std::min<guint64>(n, audio_block_start_ - static_cast<gint64>(audio_position_));
-        std::fill(dst, dst + gap * channels, 0.0f);
-        dst += gap * channels;
-        n -= gap;
-        audio_position_ += gap;
-        continue;
-      }
-      const guint64 available = (audio_block_.size() - audio_offset_) / channels;
-      const guint64 take = std::min(n, available);
-      std::memcpy(dst, audio_block_.data() + audio_offset_, take * channels * sizeof(float));
-      audio_offset_ += take * channels;
-      dst += take * channels;
-      n -= take;
-      audio_position_ += take;
-    }
-  }
-
-  bool video_released = false; /* under the element's clip lock */
-  bool audio_released = false;
-
- private:
-  static BufferPtr ref(GstBuffer *buffer) { return BufferPtr(gst_buffer_ref(buffer)); }
-
-  /* What the video thread keeps per output size. */
-  struct Rendition {
-    explicit Rendition(const GstVideoInfo &out) : info(out), fitter(out) {}
-    BufferPtr black_frame() {
-      if (!black) {
-        black = new_frame_buffer(info);
-        fill_black(info, black.get());
-      }
-      return ref(black.get());
-    }
-    GstVideoInfo info;
-    FrameFitter fitter;
-    GstBuffer *last_source = nullptr; /* identity only, owned by current_ */
-    Rect last_rect{};
-    BufferPtr last_output;
-    BufferPtr black;
-    BufferPtr card; /* a card clip, drawn at this size */
-  };
-
-  [[noreturn]] void fail(GQuark domain, gint code, const std::string &what) {
-    throw ElementError(domain, code, clip_.spec.describe() + ": " + what);
-  }
-
-  /* Pops the clip pipeline's messages; an error there is the clip's. */
-  void check_bus() {
-    GstObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
-    while (GstMessage *raw = gst_bus_pop(bus.get())) {
-      reelforge::MessagePtr message(raw);
-      if (GST_MESSAGE_TYPE(raw) == GST_MESSAGE_ERROR)
-        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, error_text(raw));
-    }
-  }
-
-  /* The next sample from sink; false at end of stream. */
-  bool pull(GstElement *sink, SamplePtr &out) {
-    while (true) {
-      if (stopping_) throw StopRequested{};
-      if (GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 50 * GST_MSECOND)) {
-        out.reset(sample);
-        return true;
-      }
-      if (gst_app_sink_is_eos(GST_APP_SINK(sink))) return false;
-      check_bus();
-    }
-  }
-
-  /* Running time of a sample's buffer: 0 at the clip's `in` point. */
-  static GstClockTime frame_start(GstSample *sample) {
-    const GstSegment *segment = gst_sample_get_segment(sample);
-    const GstClockTime pts = GST_BUFFER_PTS(gst_sample_get_buffer(sample));
-    if (!GST_CLOCK_TIME_IS_VALID(pts) || segment == nullptr) return 0;
-    const GstClockTime t = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
-    return GST_CLOCK_TIME_IS_VALID(t) ? t : 0;
-  }
-
-  void take_audio_block(GstSample *sample) {
-    GstBuffer *buffer = gst_sample_get_buffer(sample);
-    const gint channels = format_.channels;
-    GstMapInfo map;
-    if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
-      fail(GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "cannot map audio");
-    const float *samples = reinterpret_cast<const float *>(map.data);
-    audio_block_.assign(samples, samples + map.size / sizeof(float));
-    gst_buffer_unmap(buffer, &map);
-    audio_offset_ = 0;
-
-    /* Place the block by its timestamp when it strays more than a
-     * millisecond from where the samples so far end (a gap, or data from
-     * before `in`); otherwise keep the samples contiguous. */
-    const GstSegment *segment = gst_sample_get_segment(sample);
-    const GstClockTime pts = GST_BUFFER_PTS(buffer);
-    audio_block_start_ = static_cast<gint64>(audio_position_);
-    if (segment == nullptr || !GST_CLOCK_TIME_IS_VALID(pts)) return;
-    guint64 running = 0;
-    const int sign = gst_segment_to_running_time_full(segment, GST_FORMAT_TIME, pts, &running);
-    if (sign == 0) return;
-    const gint64 start =
-        sign > 0 ? static_cast<gint64>(reelforge::time_to_samples(running, format_.rate))
-                 : -static_cast<gint64>(reelforge::time_to_samples(running, format_.rate));
-    const gint64 drift = start - static_cast<gint64>(audio_position_);
-    if (std::llabs(drift) * 1000 <= format_.rate) return;
-    if (drift > 0) {
-      audio_block_start_ = start;
-    } else {
-      /* Skip what lies before the current position. */
-      audio_offset_ =
-          std::min<std::size_t>(audio_block_.size(), static_cast<std::size_t>(-drift) * channels);
-    }
-  }
-
-  BufferPtr image_frame(guint64 j, Rendition &rendition) {
-    const GstVideoInfo &info = still_info_;
-    const double q = clip_.frames > 1 ? static_cast<double>(j) / (clip_.frames - 1) : 0.0;
-    const Rect rect = motion_rect(clip_.spec.motion, q, info.width, info.height);
-    if (rect == rendition.last_rect && rendition.last_output)
-      return ref(rendition.last_output.get());
-    BufferPtr out = new_frame_buffer(rendition.info);
-    {
-      MappedFrame src(info, still_.get(), GST_MAP_READ);
-      MappedFrame dst(rendition.info, out.get(), GST_MAP_WRITE);
-      rendition.fitter.fit(src.get(), rect, clip_.spec.fit, dst.get());
-    }
-    rendition.last_rect = rect;
-    rendition.last_output = ref(out.get());
-    return out;
-  }
-
-  GstElement *make(const char *factory) {
-    GstElement *element = gst_element_factory_make(factory, nullptr);
-    if (element == nullptr)
-      fail(GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-           std::string("the ") + factory + " element is missing");
-    gst_bin_add(GST_BIN(pipeline_.get()), element);
-    return element;
-  }
-
-  GstElement *make_appsink(GstCaps *caps, guint max_buffers) {
-    GstElement *sink = make("appsink");
-    g_object_set(sink, "sync", FALSE, "max-buffers", max_buffers, "drop", FALSE,
-                 "enable-last-sample", FALSE, "caps", caps, nullptr);
-    return sink;
-  }
-
-  /* Waits for the clip's pipeline to preroll, watching for errors. */
-  void wait_preroll() {
-    const gint64 deadline = g_get_monotonic_time() + PREROLL_TIMEOUT / GST_USECOND;
-    while (true) {
-      if (stopping_) throw StopRequested{};
-      check_bus();
-      const GstStateChangeReturn ret =
-          gst_element_get_state(pipeline_.get(), nullptr, nullptr, 50 * GST_MSECOND);
-      if (ret == GST_STATE_CHANGE_SUCCESS || ret == GST_STATE_CHANGE_NO_PREROLL) return;
-      if (ret == GST_STATE_CHANGE_FAILURE) {
-        check_bus();
-        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "cannot be played");
-      }
-      if (g_get_monotonic_time() > deadline)
-        fail(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "timed out while starting to decode");
-    }
-  }
-
-  /* A clip's video decoder gets DECODER_THREADS threads: frame threading
-   * keeps a set of full-size pictures per thread, and two or three clips
-   * decode at once beside an encoder that has the cores anyway. */
-  static void on_element_added(GstBin *, GstBin *, GstElement *element, gpointer) {
-    GstElementFactory *factory = gst_element_get_factory(element);
-    if (factory == nullptr ||
-        !gst_element_factory_list_is_type(
-            factory, GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO))
-      return;
-    if (GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads");
-        spec != nullptr && spec->value_type == G_TYPE_INT)
-      g_object_set(element, "max-threads", DECODER_THREADS, nullptr);
-  }
-
-  static void on_pad_added(GstElement *, GstPad *pad, gpointer user_data) {
-    auto *source = static_cast<ClipSource *>(user_data);
-    REELFORGE_GUARD_VOID(source->self_, [&] { source->link_decoded_pad(pad); });
-  }
-
-  void link_decoded_pad(GstPad *pad) {
-    GstObjectPtr<GstStream> stream(gst_pad_get_stream(pad));
-    GstStreamType type =
-        stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
-    /* decodebin3 names its pads after the stream type */
-    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "video_"))
-      type = GST_STREAM_TYPE_VIDEO;
-    if (type == GST_STREAM_TYPE_UNKNOWN && g_str_has_prefix(GST_PAD_NAME(pad), "audio_"))
-      type = GST_STREAM_TYPE_AUDIO;
-    if (type == GST_STREAM_TYPE_UNKNOWN) {
-      /* decodebin (for stills) has no streams: go by the caps */
-      CapsPtr caps(gst_pad_get_current_caps(pad));
-      if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
-      const GstStructure *s =
-          caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
-      if (s && gst_structure_has_name(s, "video/x-raw")) type = GST_STREAM_TYPE_VIDEO;
-      if (s && gst_structure_has_name(s, "audio/x-raw")) type = GST_STREAM_TYPE_AUDIO;
-    }
-    /* Each decoded stream has its own streaming thread. */
-    std::lock_guard lock(pads_lock_);
-    GstElement *target = nullptr;
-    if ((type & GST_STREAM_TYPE_VIDEO) && video_head_ != nullptr) {
-      target = video_head_;
-      video_head_ = nullptr;
-    } else if ((type & GST_STREAM_TYPE_AUDIO) && audio_head_ != nullptr) {
-      target = audio_head_;
-      audio_head_ = nullptr;
-    }
-    if (target == nullptr) {
-      /* Streams we do not use (a second audio track, subtitles) go nowhere. */
-      GstElement *sink = gst_element_factory_make("fakesink", nullptr);
-      g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
-      gst_bin_add(GST_BIN(pipeline_.get()), sink);
-      gst_element_sync_state_with_parent(sink);
-      target = sink;
-    }
-    GST_DEBUG_OBJECT(self_, "%s: %s pad %s", clip_.spec.describe().c_str(),
-                     gst_stream_type_get_name(type), GST_PAD_NAME(pad));
-    GstObjectPtr<GstPad> sink_pad(gst_element_get_static_pad(target, "sink"));
-    if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK)
-      GST_WARNING_OBJECT(self_, "%s: cannot link %s", clip_.spec.describe().c_str(),
-                         GST_PAD_NAME(pad));
-  }
-
-  void open_uri() {
-    const stitch::ClipSpec &spec = clip_.spec;
-    const std::string name = "stitchbin-clip-" + std::to_string(spec.index);
-    pipeline_ = reelforge::adopt_floating(gst_pipeline_new(name.c_str()));
-    GstElement *decode = make(URI_DECODER);
-    g_object_set(decode, "uri", spec.uri.c_str(), nullptr);
-    if (clip_.media.has_video) {
-      CapsPtr caps(gst_caps_from_string("video/x-raw"));
-      video_sink_ = make_appsink(caps.get(), 4);
-      video_head_ = video_sink_;
-    }
-    if (clip_.media.has_audio) {
-      GstElement *convert = make("audioconvert");
-      GstElement *resample = make("audioresample");
-      CapsPtr caps(gst_audio_info_to_caps(&format_.audio));
-      audio_sink_ = make_appsink(caps.get(), 0);
-      if (!gst_element_link_many(convert, resample, audio_sink_, nullptr))
-        fail(GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "cannot build the audio branch");
-      audio_head_ = convert;
-    }
-    g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
-    g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(on_element_added), nullptr);
-    if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
-      check_bus();
-      fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, "cannot be opened");
-    }
-    wait_preroll();
-    if (spec.in_s > 0) {
-      if (!gst_element_seek_simple(
-              pipeline_.get(), GST_FORMAT_TIME,
-              static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
-              reelforge::from_seconds(spec.in_s)))
-        fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SEEK, "cannot seek to \"in\"");
-      wait_preroll();
-    }
-    gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
-  }
-
-  void open_image() {
-    const std::string &path = clip_.spec.image_path;
-    if (!g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR))
-      fail(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "file not found");
-    pipeline_ = reelforge::adopt_floating(gst_pipeline_new(nullptr));
-    GstElement *src = make("filesrc");
-    g_object_set(src, "location", path.c_str(), nullptr);
-    GstElement *decode = make("decodebin");
-    GstElement *convert = make("videoconvert");
-    CapsPtr caps(gst_caps_from_string("video/x-raw,format=BGRx"));
-    GstElement *sink = make_appsink(caps.get(), 1);
-    gst_element_link(src, decode);
-    gst_element_link(convert, sink);
-    video_head_ = convert;
-    g_signal_connect(decode, "pad-added", G_CALLBACK(on_pad_added), this);
-    gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED);
-    wait_preroll();
-    SamplePtr sample(gst_app_sink_pull_preroll(GST_APP_SINK(sink)));
-    if (!sample || !gst_video_info_from_caps(&still_info_, gst_sample_get_caps(sample.get())))
-      fail(GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "cannot read the image");
-    still_ = ref(gst_sample_get_buffer(sample.get()));
-    sample.reset();
-    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-    pipeline_.reset();
-  }
-
-  GstStitchBin *self_;
-  const stitch::PlannedClip clip_;
-  const OutputFormat format_;
-  const std::atomic<bool> &stopping_;
-
-  std::mutex open_lock_;
-  bool opened_ = false;
-  std::exception_ptr open_error_;
-  GstObjectPtr<GstElement> pipeline_;
-  GstElement *video_sink_ = nullptr; /* owned by pipeline_ */
-  GstElement *audio_sink_ = nullptr;
-  std::mutex pads_lock_;
-  GstElement *video_head_ = nullptr; /* waiting for a decoded pad, under pads_lock_ */
-  GstElement *audio_head_ = nullptr;
-
-  /* video thread */
-  std::deque<Rendition> renditions_; /* indexed like format_.videos (not movable) */
-  SamplePtr current_, pending_;
-  bool video_eos_ = false;
-  BufferPtr still_; /* image: BGRx as decoded */
-  GstVideoInfo still_info_{};
-
-  /* audio thread */
-  std::vector<float> audio_block_;
-  std::size_t audio_offset_ = 0; /* floats consumed from audio_block_ */
-  gint64 audio_block_start_ = 0; /* clip sample where the block starts */
-  guint64 audio_position_ = 0;   /* clip samples delivered */
-  bool audio_eos_ = false;
-};
 
 }  // namespace
 
@@ -1058,8 +321,8 @@ std::shared_ptr<ClipSource> acquire_clip(GstStitchBin *self, std::size_t index) 
     std::lock_guard lock(priv->lock);
     auto &slot = priv->open_clips.at(index);
     if (!slot) {
-      slot = std::make_shared<ClipSource>(self, priv->timeline->clips[index], priv->format,
-                                          priv->stopping);
+      slot = std::make_shared<ClipSource>(GST_ELEMENT(self), priv->timeline->clips[index],
+                                          priv->format, priv->stopping);
       created = true;
     }
     clip = slot;
@@ -1122,53 +385,13 @@ void pace(GstStitchBin *self, StreamKind kind, GstClockTime position) {
   if (priv->stopping) throw StopRequested{};
 }
 
-/* Which clips a stream holds open: those from `first` on whose window
- * (OPEN_AHEAD before their start to their end) contains position. */
-class ClipWindow {
- public:
-  ClipWindow(GstStitchBin *self, StreamKind kind) : self_(self), kind_(kind) {}
-
-  /* Opens and releases clips for output time t; returns the indices of
-   * the clips that cover t (one, or two in a transition). */
-  std::vector<std::size_t> advance(GstClockTime t) {
-    const stitch::Timeline &timeline = *self_->priv->timeline;
-    while (first_ < timeline.clips.size() &&
-           timeline.frame_time(timeline.clips[first_].end_frame()) <= t) {
-      if (first_ < acquired_) {
-        release_clip(self_, kind_, first_);
-        clips_[first_].reset(); /* its last frame goes with it */
-      }
-      ++first_;
-    }
-    while (acquired_ < timeline.clips.size() &&
-           timeline.frame_time(timeline.clips[acquired_].start_frame) <= t + OPEN_AHEAD) {
-      clips_.push_back(acquire_clip(self_, acquired_));
-      ++acquired_;
-    }
-    std::vector<std::size_t> active;
-    for (std::size_t i = first_; i < acquired_; ++i)
-      if (timeline.frame_time(timeline.clips[i].start_frame) <= t &&
-          t < timeline.frame_time(timeline.clips[i].end_frame()))
-        active.push_back(i);
-    return active;
-  }
-
-  ClipSource &clip(std::size_t index) { return *clips_.at(index); }
-
-  /* Releases everything still held (at the end, or when stopping). */
-  void release_all() {
-    for (std::size_t i = first_; i < acquired_; ++i) release_clip(self_, kind_, i);
-    first_ = acquired_;
-    clips_.clear();
-  }
-
- private:
-  GstStitchBin *self_;
-  StreamKind kind_;
-  std::size_t first_ = 0;                          /* clips before it are released */
-  std::size_t acquired_ = 0;                       /* clips before it were acquired */
-  std::vector<std::shared_ptr<ClipSource>> clips_; /* by index from 0 */
-};
+/* The clips a stream holds open, acquired from and released to the
+ * element's shared set. */
+ClipWindow clip_window(GstStitchBin *self, StreamKind kind) {
+  return ClipWindow(
+      *self->priv->timeline, [self](std::size_t index) { return acquire_clip(self, index); },
+      [self, kind](std::size_t index) { release_clip(self, kind, index); });
+}
 
 void push(GstStitchBin *self, GstElement *appsrc, BufferPtr buffer) {
   const GstFlowReturn ret = gst_app_src_push_buffer(GST_APP_SRC(appsrc), buffer.release());
@@ -1203,7 +426,7 @@ void video_loop(GstStitchBin *self) {
   GstStitchBinPrivate *priv = self->priv;
   const stitch::Timeline &timeline = *priv->timeline;
   const std::vector<GstVideoInfo> &videos = priv->format.videos;
-  ClipWindow window(self, StreamKind::kVideo);
+  ClipWindow window = clip_window(self, StreamKind::kVideo);
   try {
     for (guint64 n = 0; n < timeline.total_frames; ++n) {
       const GstClockTime t = timeline.frame_time(n);
@@ -1250,7 +473,7 @@ void audio_loop(GstStitchBin *self) {
   };
   const guint64 total = sample_of_frame(timeline.total_frames);
   const guint64 block = std::max(1, rate / AUDIO_BLOCKS_PER_SECOND);
-  ClipWindow window(self, StreamKind::kAudio);
+  ClipWindow window = clip_window(self, StreamKind::kAudio);
   std::vector<float> scratch;
   try {
     for (guint64 s0 = 0; s0 < total; s0 += block) {

@@ -19,12 +19,12 @@ namespace {
   throw std::runtime_error("clips[" + std::to_string(index) + "]: " + what);
 }
 
-std::string string_member(JsonObject *object, const char *name, std::size_t index) {
-  JsonNode *node = json_object_get_member(object, name);
-  if (node == nullptr) return {};
-  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-    fail(index, std::string("\"") + name + "\" must be a string");
-  return json_node_get_string(node);
+/* A member's string, "" when absent; anything else fails the clip. */
+std::string checked_string(JsonObject *object, const char *name, std::size_t index) {
+  if (!json_object_has_member(object, name)) return {};
+  const std::optional<std::string> text = string_member(object, name);
+  if (!text) fail(index, std::string("\"") + name + "\" must be a string");
+  return *text;
 }
 
 std::optional<double> number_member(JsonObject *object, const char *name, std::size_t index) {
@@ -46,14 +46,13 @@ guint32 parse_colour(const std::string &text, std::size_t index, const char *fie
   fail(index, std::string("\"") + field + "\" must be a colour \"#RRGGBB\", not \"" + text + "\"");
 }
 
-template <typename Enum>
-Enum pick(const std::string &name, const std::vector<std::pair<const char *, Enum>> &choices,
-          std::size_t index, const char *field) {
+template <typename Enum, std::size_t N>
+Enum pick(const std::string &name, const edit::NameTable<Enum, N> &choices, std::size_t index,
+          const char *field) {
+  if (const std::optional<Enum> value = edit::find_value(choices, name)) return *value;
   std::string known;
-  for (const auto &[text, value] : choices) {
-    if (name == text) return value;
-    known += known.empty() ? text : std::string(", ") + text;
-  }
+  for (const auto &[text, value] : choices)
+    known += (known.empty() ? "" : ", ") + std::string(text);
   fail(index, std::string("\"") + field + "\" \"" + name + "\" is not one of " + known);
 }
 
@@ -61,15 +60,15 @@ Card parse_card(JsonNode *node, std::size_t index) {
   if (!JSON_NODE_HOLDS_OBJECT(node)) fail(index, "\"card\" must be an object");
   JsonObject *object = json_node_get_object(node);
   Card card;
-  card.text = string_member(object, "text", index);
-  card.font = string_member(object, "font", index);
+  card.text = checked_string(object, "text", index);
+  card.font = checked_string(object, "font", index);
   if (json_object_has_member(object, "color"))
-    card.color = parse_colour(string_member(object, "color", index), index, "card.color");
+    card.color = parse_colour(checked_string(object, "color", index), index, "card.color");
   JsonNode *background = json_object_get_member(object, "background");
   if (background == nullptr) return card;
   if (JSON_NODE_HOLDS_VALUE(background)) {
     card.background_top = card.background_bottom =
-        parse_colour(string_member(object, "background", index), index, "card.background");
+        parse_colour(checked_string(object, "background", index), index, "card.background");
     return card;
   }
   JsonArray *gradient = nullptr;
@@ -101,35 +100,25 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
   if (sources != 1) fail(index, "a clip has exactly one of \"uri\", \"image\" or \"card\"");
   if (json_object_has_member(object, "uri")) {
     clip.kind = SourceKind::kUri;
-    clip.uri = string_member(object, "uri", index);
+    clip.uri = checked_string(object, "uri", index);
     if (!gst_uri_is_valid(clip.uri.c_str()))
       fail(index, "\"uri\" \"" + clip.uri + "\" is not a URI (file:///..., https://...)");
   } else if (json_object_has_member(object, "image")) {
     clip.kind = SourceKind::kImage;
-    clip.image_path = string_member(object, "image", index);
+    clip.image_path = checked_string(object, "image", index);
     if (clip.image_path.empty()) fail(index, "\"image\" must name a file");
   } else {
     clip.kind = SourceKind::kCard;
     clip.card = parse_card(json_object_get_member(object, "card"), index);
   }
 
-  const std::string motion = string_member(object, "motion", index);
+  const std::string motion = checked_string(object, "motion", index);
   if (!motion.empty()) {
     if (clip.kind != SourceKind::kImage) fail(index, "\"motion\" applies to \"image\" clips only");
-    clip.motion = pick<Motion>(motion,
-                               {{"none", Motion::kNone},
-                                {"ken-burns", Motion::kKenBurns},
-                                {"zoom-in", Motion::kZoomIn},
-                                {"zoom-out", Motion::kZoomOut},
-                                {"pan-left", Motion::kPanLeft},
-                                {"pan-right", Motion::kPanRight}},
-                               index, "motion");
+    clip.motion = pick(motion, edit::kMotions, index, "motion");
   }
-  const std::string fit = string_member(object, "fit", index);
-  if (!fit.empty())
-    clip.fit = pick<Fit>(
-        fit, {{"cover", Fit::kCover}, {"contain", Fit::kContain}, {"blur-pad", Fit::kBlurPad}},
-        index, "fit");
+  const std::string fit = checked_string(object, "fit", index);
+  if (!fit.empty()) clip.fit = pick(fit, edit::kFits, index, "fit");
 
   clip.in_s = number_member(object, "in", index).value_or(0);
   clip.out_s = number_member(object, "out", index);
@@ -144,12 +133,9 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
     if (!JSON_NODE_HOLDS_OBJECT(transition))
       fail(index, "\"transition\" must be {\"type\": ..., \"duration\": seconds}");
     JsonObject *t = json_node_get_object(transition);
-    const std::string type = string_member(t, "type", index);
-    std::vector<std::pair<const char *, TransitionType>> choices;
-    for (std::size_t i = 0; i < transition_names().size(); ++i)
-      choices.emplace_back(transition_names()[i].c_str(), static_cast<TransitionType>(i));
+    const std::string type = checked_string(t, "type", index);
     clip.transition =
-        pick<TransitionType>(type.empty() ? "cut" : type, choices, index, "transition.type");
+        pick(type.empty() ? "cut" : type, edit::kTransitionTypes, index, "transition.type");
     clip.transition_s = number_member(t, "duration", index).value_or(0);
     if (clip.transition != TransitionType::kCut && clip.transition_s <= 0)
       fail(index, "a \"" + type + "\" transition needs a \"duration\" in seconds");
@@ -159,19 +145,6 @@ ClipSpec parse_clip(JsonNode *node, std::size_t index) {
 }
 
 }  // namespace
-
-const std::vector<std::string> &transition_names() {
-  static const std::vector<std::string> names = {
-      "cut",        "crossfade",  "fade-black",  "fade-white",   "wipe-left",
-      "wipe-right", "wipe-up",    "wipe-down",   "slide-left",   "slide-right",
-      "slide-up",   "slide-down", "circle-open", "circle-close", "zoom-in",
-  };
-  return names;
-}
-
-const char *transition_name(TransitionType type) {
-  return transition_names().at(static_cast<std::size_t>(type)).c_str();
-}
 
 std::string ClipSpec::describe() const {
   std::string what = "clips[" + std::to_string(index) + "]";
@@ -250,7 +223,7 @@ Timeline plan_timeline(std::vector<ClipSpec> clips, gint fps_n, gint fps_d,
       const guint64 overlap = to_frames(clip.spec.transition_s);
       if (overlap > clip.frames || overlap > next.frames)
         throw std::runtime_error(
-            clip.spec.describe() + ": the " + transition_name(clip.spec.transition) +
+            clip.spec.describe() + ": the " + std::string(edit::name_of(clip.spec.transition)) +
             " transition (" + std::to_string(clip.spec.transition_s) +
             " s) is longer than the clips it joins (" + next.spec.describe() + ")");
       clip.overlap_out = next.overlap_in = overlap;

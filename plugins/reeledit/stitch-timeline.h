@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "edit-vocabulary.h"
+
 #include <gst/gst.h>
 
 #include <functional>
@@ -18,30 +20,11 @@
 namespace reelforge::stitch {
 
 enum class SourceKind { kUri, kImage, kCard };
-enum class Fit { kCover, kContain, kBlurPad };
-enum class Motion { kNone, kKenBurns, kZoomIn, kZoomOut, kPanLeft, kPanRight };
 
-enum class TransitionType {
-  kCut,
-  kCrossfade,
-  kFadeBlack,
-  kFadeWhite,
-  kWipeLeft,
-  kWipeRight,
-  kWipeUp,
-  kWipeDown,
-  kSlideLeft,
-  kSlideRight,
-  kSlideUp,
-  kSlideDown,
-  kCircleOpen,
-  kCircleClose,
-  kZoomIn,
-};
-
-/* Every transition name the clip JSON accepts, in TransitionType order. */
-const std::vector<std::string> &transition_names();
-const char *transition_name(TransitionType type);
+/* The clip JSON's words are the job spec's (edit-vocabulary.h). */
+using edit::Fit;
+using edit::Motion;
+using edit::TransitionType;
 
 /* A title card drawn with Pango/Cairo. Colours are 0xRRGGBB. */
 struct Card {

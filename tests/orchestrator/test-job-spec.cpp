@@ -278,7 +278,14 @@ TEST_F(JobSpecTest, ABadTransitionTypeListsTheAllowedOnes) {
                                    "\"swoosh\" is not one of cut, crossfade, fade-black, "
                                    "fade-white, wipe-left, wipe-right, wipe-up, wipe-down, "
                                    "slide-left, slide-right, slide-up, slide-down, circle-open, "
-                                   "zoom-in"}));
+                                   "circle-close, zoom-in"}));
+}
+
+TEST_F(JobSpecTest, ACircleCloseTransitionIsAccepted) {
+  const Job job = parse(with_scenes(std::string(kCard) + "," +
+                                    R"({"source": {"card": {"text": "x"}}, "duration": 2,
+                                        "transition": {"type": "circle-close"}})"));
+  EXPECT_EQ(job.variants[0].spec.scenes[1].transition.type, TransitionType::kCircleClose);
 }
 
 TEST_F(JobSpecTest, TheErrorTextNamesTheFileAndPointer) {
