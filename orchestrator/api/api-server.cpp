@@ -1,8 +1,8 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Responses are built as JSON by PostgreSQL itself (jsonb_build_object)
- * from one query each; handlers are short and run on the main loop.
+ * A job and a page of jobs are JSON built by PostgreSQL itself, in one
+ * query each (store/jobs.h). Handlers are short and run on the main loop.
  */
 #include "api/api-server.h"
 
@@ -12,7 +12,14 @@
 #include "sched/step-queue.h"
 #include "sched/worker-pool.h"
 #include "spec/job-spec.h"
+#include "store/artifacts.h"
+#include "store/events.h"
+#include "store/jobs.h"
+#include "store/ledger.h"
 #include "store/pg.h"
+#include "store/provider-calls.h"
+#include "store/steps.h"
+#include "store/tenants.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -29,7 +36,6 @@ namespace reelforge::api {
 using sched::JobControl;
 using store::Connection;
 using store::DatabaseError;
-using store::Result;
 
 namespace {
 
@@ -83,11 +89,6 @@ struct ClientError {
 
 }  // namespace
 
-std::string hash_api_key(const std::string &key) {
-  GCharPtr hex(g_compute_checksum_for_string(G_CHECKSUM_SHA256, key.c_str(), key.size()));
-  return hex.get();
-}
-
 struct ApiServer::Private {
   Options options;
   GObjectPtr<SoupServer> server;
@@ -117,12 +118,9 @@ std::int64_t ApiServer::Private::authenticate(SoupServerMessage *msg) {
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   const std::string value = header ? header : "";
   const std::string scheme = "Bearer ";
-  if (value.size() > scheme.size() && value.compare(0, scheme.size(), scheme) == 0) {
-    const Result r = database().query(
-        "SELECT tenant_id FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL",
-        hash_api_key(value.substr(scheme.size())));
-    if (r.rows() == 1) return r.int64(0, 0);
-  }
+  if (value.size() > scheme.size() && value.compare(0, scheme.size(), scheme) == 0)
+    if (const auto tenant = store::tenant_of_api_key(database(), value.substr(scheme.size())))
+      return *tenant;
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                "Bearer realm=\"reelforge\"");
   throw ClientError{401,
@@ -200,7 +198,7 @@ void ApiServer::Private::handle(SoupServerMessage *msg, const char *raw_path, GH
 }
 
 void ApiServer::Private::healthz(SoupServerMessage *msg) {
-  database().exec("SELECT 1");
+  database().ping();
   reply(msg, 200, "{\"status\": \"ok\", \"database\": \"ok\"}");
 }
 
@@ -209,38 +207,24 @@ void ApiServer::Private::metrics(SoupServerMessage *msg) {
   std::ostringstream out;
   out << "# HELP reelforge_oldest_ready_step_age_seconds How long the oldest due step has waited "
          "for a worker.\n# TYPE reelforge_oldest_ready_step_age_seconds gauge\n"
-      << "reelforge_oldest_ready_step_age_seconds "
-      << db.exec(
-               "SELECT coalesce(extract(epoch FROM now() - min(next_run_at)), 0) FROM steps"
-               " WHERE status = 'ready' AND next_run_at <= now()")
-             .number(0, 0)
-      << "\n";
+      << "reelforge_oldest_ready_step_age_seconds " << store::oldest_ready_step_age_s(db) << "\n";
   out << "# HELP reelforge_provider_jobs_in_flight Paid provider calls submitted and not "
          "settled.\n# TYPE reelforge_provider_jobs_in_flight gauge\n";
-  const Result providers = db.exec(
-      "SELECT provider, count(*) FROM provider_calls WHERE state IN ('submitting', 'submitted')"
-      " GROUP BY provider ORDER BY provider");
-  for (int i = 0; i < providers.rows(); ++i)
-    out << "reelforge_provider_jobs_in_flight{provider=\"" << providers.text(i, 0) << "\"} "
-        << providers.int64(i, 1) << "\n";
+  for (const store::CallsInFlight &calls : store::calls_in_flight(db))
+    out << "reelforge_provider_jobs_in_flight{provider=\"" << calls.provider << "\"} "
+        << calls.count << "\n";
   out << "# HELP reelforge_spend_usd_total Money charged by providers, all jobs.\n"
          "# TYPE reelforge_spend_usd_total counter\nreelforge_spend_usd_total "
-      << db.exec("SELECT (coalesce(sum(spent_micros), 0) / 1e6)::float8 FROM jobs").text(0, 0)
-      << "\n";
+      << store::total_spent_usd(db) << "\n";
   out << "# HELP reelforge_rescues_total Steps put back to ready after their daemon's lease "
          "expired.\n# TYPE reelforge_rescues_total counter\nreelforge_rescues_total "
-      << db.exec("SELECT count(*) FROM events WHERE kind = 'rescue'").int64(0, 0) << "\n";
+      << store::rescue_count(db) << "\n";
   out << "# HELP reelforge_retries_total Failed attempts scheduled to run again.\n"
          "# TYPE reelforge_retries_total counter\nreelforge_retries_total "
-      << db.exec(
-               "SELECT count(*) FROM events WHERE kind = 'transition' AND from_status ="
-               " 'running' AND to_status = 'ready'")
-             .int64(0, 0)
-      << "\n";
+      << store::retry_count(db) << "\n";
   out << "# HELP reelforge_steps Steps by status.\n# TYPE reelforge_steps gauge\n";
-  const Result steps = db.exec("SELECT status, count(*) FROM steps GROUP BY status ORDER BY 1");
-  for (int i = 0; i < steps.rows(); ++i)
-    out << "reelforge_steps{status=\"" << steps.text(i, 0) << "\"} " << steps.int64(i, 1) << "\n";
+  for (const store::StepsInStatus &steps : store::steps_by_status(db))
+    out << "reelforge_steps{status=\"" << steps.status << "\"} " << steps.count << "\n";
   if (options.pool)
     out << "# HELP reelforge_workers_busy Workers of this daemon running a step.\n"
            "# TYPE reelforge_workers_busy gauge\nreelforge_workers_busy "
@@ -339,31 +323,9 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
 }
 
 void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job) {
-  const Result r = database().query(
-      "SELECT jsonb_build_object("
-      " 'id', j.id, 'status', j.status, 'priority', j.priority, 'reason', j.pause_reason,"
-      " 'created_at', j.created_at, 'updated_at', j.updated_at,"
-      " 'costs', jsonb_build_object('budget', j.budget_micros / 1e6,"
-      "   'reserved', j.reserved_micros / 1e6, 'spent', j.spent_micros / 1e6),"
-      " 'progress', (SELECT jsonb_build_object('steps', count(*), 'succeeded',"
-      "   count(*) FILTER (WHERE status = 'succeeded')) FROM steps WHERE job_id = j.id),"
-      " 'steps', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'kind', s.kind,"
-      "   'status', s.status, 'waiting_for', s.wait_reason, 'attempt', s.attempt,"
-      "   'variant', v.name, 'error', s.last_error, 'outputs', s.outputs) ORDER BY s.id)"
-      "   FROM steps s LEFT JOIN variants v ON v.id = s.variant_id WHERE s.job_id = j.id), '[]'),"
-      " 'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'kind', a.kind,"
-      "   'url', '/v1/artifacts/' || a.id, 'size', a.size_bytes, 'sha256', a.sha256,"
-      "   'variant', v.name) || CASE WHEN a.kind LIKE 'delivered-%' THEN"
-      "   jsonb_build_object('uri', a.uri) ELSE '{}' END ORDER BY a.id)"
-      "   FROM artifacts a LEFT JOIN variants v ON v.id = a.variant_id WHERE a.job_id = j.id),"
-      "   '[]'),"
-      " 'qc', coalesce((SELECT jsonb_object_agg(v.key, v.value) FROM steps s,"
-      "   jsonb_each(s.outputs->'verdicts') v WHERE s.job_id = j.id AND s.kind = 'render'"
-      "   AND s.outputs ? 'verdicts'), '{}'))::text FROM jobs j WHERE j.id = $1 AND"
-      " j.tenant_id = $2",
-      job, tenant);
-  if (r.rows() == 0) throw ClientError{404, error_json("no job " + std::to_string(job))};
-  reply(msg, 200, r.text(0, 0));
+  const auto body = store::job_json(database(), job, tenant);
+  if (!body) throw ClientError{404, error_json("no job " + std::to_string(job))};
+  reply(msg, 200, *body);
 }
 
 void ApiServer::Private::list_jobs(SoupServerMessage *msg, std::int64_t tenant, GHashTable *query) {
@@ -389,24 +351,16 @@ void ApiServer::Private::list_jobs(SoupServerMessage *msg, std::int64_t tenant, 
     cursor = parse_id(*text);
     if (!cursor) throw ClientError{400, error_json("cursor is the next_cursor of a previous page")};
   }
-  const Result r = database().query(
-      "WITH page AS (SELECT id, status, priority, created_at FROM jobs"
-      " WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)"
-      " AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4)"
-      " SELECT jsonb_build_object('jobs', coalesce(jsonb_agg(jsonb_build_object('id', id,"
-      "  'status', status, 'priority', priority, 'created_at', created_at) ORDER BY id DESC),"
-      "  '[]'), 'next_cursor', CASE WHEN count(*) = $4 THEN min(id)::text END)::text FROM page",
-      tenant, status ? store::param(*status) : std::nullopt,
-      cursor ? store::param(*cursor) : std::nullopt, limit);
-  reply(msg, 200, r.text(0, 0));
+  reply(msg, 200,
+        store::job_page_json(database(), tenant,
+                             {.status = status, .before_id = cursor, .limit = limit}));
 }
 
 void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job,
                              const std::string &action) {
   JsonNodePtr body = body_json(msg, action == "approve");
   JsonObject *top = json_node_get_object(body.get());
-  if (database().query("SELECT 1 FROM jobs WHERE id = $1 AND tenant_id = $2", job, tenant).rows() ==
-      0)
+  if (!store::job_belongs_to(database(), job, tenant))
     throw ClientError{404, error_json("no job " + std::to_string(job))};
   JobControl control(database());
   JobControl::Outcome outcome;
@@ -443,14 +397,11 @@ void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::i
 }
 
 void ApiServer::Private::artifact(SoupServerMessage *msg, std::int64_t tenant, std::int64_t id) {
-  const Result r = database().query(
-      "SELECT a.uri, a.kind FROM artifacts a JOIN jobs j ON j.id = a.job_id"
-      " WHERE a.id = $1 AND j.tenant_id = $2",
-      id, tenant);
-  if (r.rows() == 0) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
-  const std::string uri = r.text(0, 0);
+  const auto stored = store::tenant_artifact(database(), id, tenant);
+  if (!stored) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
+  const std::string &uri = stored->uri;
   /* A delivered copy is served like the file it copies. */
-  std::string kind = r.text(0, 1);
+  std::string kind = stored->kind;
   if (kind.starts_with("delivered-")) kind = kind.substr(10);
   if (!uri.starts_with("file://"))
     throw ClientError{404, error_json("artifact " + std::to_string(id) + " is stored at " + uri)};
