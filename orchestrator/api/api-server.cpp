@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A job and a page of jobs are JSON built by PostgreSQL itself, in one
- * query each (store/jobs.h). Handlers are short and run on the main loop.
+ * query each (store/jobs.h); the other bodies go through JsonWriter.
+ * Handlers are short and run on the main loop.
  */
 #include "api/api-server.h"
 
@@ -43,8 +44,17 @@ struct MappedFileDeleter {
   void operator()(GMappedFile *f) const noexcept { g_mapped_file_unref(f); }
 };
 
+/* {"<name>": "<value>"}. */
+std::string string_json(const char *name, const std::string &value) {
+  JsonWriter w;
+  w.begin_object();
+  w.member(name, value);
+  w.end_object();
+  return w.text();
+}
+
 std::string error_json(const std::string &message) {
-  return "{\"error\": " + json_string(message) + "}";
+  return string_json("error", message);
 }
 
 struct FieldError {
@@ -53,11 +63,19 @@ struct FieldError {
 };
 
 std::string errors_json(const std::vector<FieldError> &errors) {
-  std::string out = "{\"error\": \"the job was not accepted\", \"errors\": [";
-  for (size_t i = 0; i < errors.size(); ++i)
-    out += (i ? ", " : "") + std::string("{\"pointer\": ") + json_string(errors[i].pointer) +
-           ", \"message\": " + json_string(errors[i].message) + "}";
-  return out + "]}";
+  JsonWriter w;
+  w.begin_object();
+  w.member("error", "the job was not accepted");
+  w.begin_array("errors");
+  for (const FieldError &error : errors) {
+    w.begin_object();
+    w.member("pointer", error.pointer);
+    w.member("message", error.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.text();
 }
 
 void reply(SoupServerMessage *msg, guint status, const std::string &body,
@@ -199,7 +217,12 @@ void ApiServer::Private::handle(SoupServerMessage *msg, const char *raw_path, GH
 
 void ApiServer::Private::healthz(SoupServerMessage *msg) {
   database().ping();
-  reply(msg, 200, "{\"status\": \"ok\", \"database\": \"ok\"}");
+  JsonWriter w;
+  w.begin_object();
+  w.member("status", "ok");
+  w.member("database", "ok");
+  w.end_object();
+  reply(msg, 200, w.text());
 }
 
 void ApiServer::Private::metrics(SoupServerMessage *msg) {
@@ -309,17 +332,24 @@ void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
   if (!errors.empty()) throw ClientError{422, errors_json(errors)};
 
   GCharPtr spec_text(json_to_string(spec, FALSE));
-  const std::string options_json =
-      "{\"approval\": " + json_string(approval) + ", \"base_dir\": " + json_string(base_dir) + "}";
+  JsonWriter job_options;
+  job_options.begin_object();
+  job_options.member("approval", approval);
+  job_options.member("base_dir", base_dir);
+  job_options.end_object();
   const std::int64_t id = JobControl(database())
                               .create_job(tenant, spec_text.get(), priority, budget, "expand",
-                                          options.max_attempts, options_json);
+                                          options.max_attempts, job_options.text());
   const std::string location = "/v1/jobs/" + std::to_string(id);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
                                location.c_str());
-  reply(msg, 201,
-        "{\"id\": " + std::to_string(id) + ", \"status\": \"queued\", \"url\": \"" + location +
-            "\"}");
+  JsonWriter created;
+  created.begin_object();
+  created.member("id", id);
+  created.member("status", "queued");
+  created.member("url", location);
+  created.end_object();
+  reply(msg, 201, created.text());
 }
 
 void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job) {
@@ -382,9 +412,9 @@ void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::i
   }
   switch (outcome) {
     case JobControl::Outcome::kDone:
-      return reply(msg, 200, "{\"outcome\": \"done\"}");
+      return reply(msg, 200, string_json("outcome", "done"));
     case JobControl::Outcome::kAlreadyDone:
-      return reply(msg, 200, "{\"outcome\": \"already-done\"}");
+      return reply(msg, 200, string_json("outcome", "already-done"));
     case JobControl::Outcome::kNotFound:
       throw ClientError{404, error_json("no job " + std::to_string(job))};
     case JobControl::Outcome::kInvalidChoice:
