@@ -105,6 +105,97 @@ struct ClientError {
   std::string body;
 };
 
+/* A POST /v1/jobs body, checked. */
+struct Submission {
+  JsonNode *spec = nullptr; /* the body's */
+  int priority = 5;
+  std::optional<std::int64_t> budget_micros;
+  std::string approval = "none"; /* the body's, else the spec's */
+  std::string base_dir = "/";
+};
+
+/* The body's settings beside the spec, and no unknown fields. */
+void read_settings(JsonObject *top, Submission &out, std::vector<FieldError> &errors) {
+  if (JsonNode *n = json_object_get_member(top, "priority")) {
+    const bool integer = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
+    if (!integer || json_node_get_int(n) < 0 || json_node_get_int(n) > 9)
+      errors.push_back({"/priority", "priority is a whole number from 0 (lowest) to 9"});
+    else
+      out.priority = static_cast<int>(json_node_get_int(n));
+  }
+  if (JsonNode *n = json_object_get_member(top, "budget")) {
+    const bool number = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
+                                                     json_node_get_value_type(n) == G_TYPE_DOUBLE);
+    const double usd = number ? json_node_get_double(n) : -1;
+    if (!number || !(usd >= 0) || usd > 1e9)
+      errors.push_back({"/budget", "budget is the most the job may spend, in US dollars (>= 0)"});
+    else
+      out.budget_micros = std::llround(usd * 1e6);
+  }
+  if (JsonNode *n = json_object_get_member(top, "approval")) {
+    out.approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                       ? json_node_get_string(n)
+                       : "";
+    if (out.approval != "none" && out.approval != "before-render" &&
+        out.approval != "before-upload")
+      errors.push_back(
+          {"/approval", "approval is \"none\", \"before-render\" or \"before-upload\""});
+  }
+  if (JsonNode *n = json_object_get_member(top, "base_dir")) {
+    out.base_dir = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                       ? json_node_get_string(n)
+                       : "";
+    if (!g_path_is_absolute(out.base_dir.c_str()))
+      errors.push_back({"/base_dir",
+                        "base_dir is the absolute folder the spec's relative media "
+                        "paths start from"});
+  }
+  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
+  for (GList *l = members.get(); l; l = l->next) {
+    const std::string name = static_cast<const char *>(l->data);
+    if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
+        name != "base_dir")
+      errors.push_back({"/" + name,
+                        "unknown field; the body takes spec, priority, budget, "
+                        "approval and base_dir"});
+  }
+}
+
+/* The spec, parsed as its job's steps will parse it; the spec's approval
+ * unless the body gave one. */
+void check_spec(JsonObject *top, Submission &out, std::vector<FieldError> &errors) {
+  out.spec = json_object_get_member(top, "spec");
+  if (!out.spec || !JSON_NODE_HOLDS_OBJECT(out.spec)) {
+    errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
+    return;
+  }
+  try {
+    const spec::Job job =
+        spec::parse_job_document(out.spec, "spec", out.base_dir.empty() ? "/" : out.base_dir);
+    if (!json_object_get_member(top, "approval")) out.approval = job.approval;
+    if (out.approval == "before-upload" &&
+        std::none_of(job.variants.begin(), job.variants.end(),
+                     [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))
+      errors.push_back({"/approval",
+                        "\"before-upload\" needs an upload: set the spec's "
+                        "output.uri_prefix (s3://bucket/prefix/ or file:///folder/)"});
+  } catch (const spec::SpecError &e) {
+    for (const auto &error : e.errors()) errors.push_back({"/spec" + error.pointer, error.message});
+  } catch (const std::runtime_error &e) {
+    errors.push_back({"/spec", e.what()});
+  }
+}
+
+/* The body, checked; a 422 listing every error otherwise. */
+Submission read_submission(JsonObject *top) {
+  Submission submission;
+  std::vector<FieldError> errors;
+  read_settings(top, submission, errors);
+  check_spec(top, submission, errors);
+  if (!errors.empty()) throw ClientError{422, errors_json(errors)};
+  return submission;
+}
+
 }  // namespace
 
 struct ApiServer::Private {
@@ -257,89 +348,17 @@ void ApiServer::Private::metrics(SoupServerMessage *msg) {
 
 void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
   JsonNodePtr body = body_json(msg, true);
-  JsonObject *top = json_node_get_object(body.get());
-  std::vector<FieldError> errors;
-
-  int priority = 5;
-  if (JsonNode *n = json_object_get_member(top, "priority")) {
-    const bool integer = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
-    if (!integer || json_node_get_int(n) < 0 || json_node_get_int(n) > 9)
-      errors.push_back({"/priority", "priority is a whole number from 0 (lowest) to 9"});
-    else
-      priority = static_cast<int>(json_node_get_int(n));
-  }
-  std::optional<std::int64_t> budget;
-  if (JsonNode *n = json_object_get_member(top, "budget")) {
-    const bool number = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
-                                                     json_node_get_value_type(n) == G_TYPE_DOUBLE);
-    const double usd = number ? json_node_get_double(n) : -1;
-    if (!number || !(usd >= 0) || usd > 1e9)
-      errors.push_back({"/budget", "budget is the most the job may spend, in US dollars (>= 0)"});
-    else
-      budget = std::llround(usd * 1e6);
-  }
-  /* The body's approval, else the spec's. */
-  std::string approval = "none";
-  JsonNode *approval_given = json_object_get_member(top, "approval");
-  if (JsonNode *n = approval_given) {
-    approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-                   ? json_node_get_string(n)
-                   : "";
-    if (approval != "none" && approval != "before-render" && approval != "before-upload")
-      errors.push_back(
-          {"/approval", "approval is \"none\", \"before-render\" or \"before-upload\""});
-  }
-  std::string base_dir = "/";
-  if (JsonNode *n = json_object_get_member(top, "base_dir")) {
-    base_dir = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-                   ? json_node_get_string(n)
-                   : "";
-    if (!g_path_is_absolute(base_dir.c_str()))
-      errors.push_back({"/base_dir",
-                        "base_dir is the absolute folder the spec's relative media "
-                        "paths start from"});
-  }
-  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
-  for (GList *l = members.get(); l; l = l->next) {
-    const std::string name = static_cast<const char *>(l->data);
-    if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
-        name != "base_dir")
-      errors.push_back({"/" + name,
-                        "unknown field; the body takes spec, priority, budget, "
-                        "approval and base_dir"});
-  }
-  JsonNode *spec = json_object_get_member(top, "spec");
-  if (!spec || !JSON_NODE_HOLDS_OBJECT(spec)) {
-    errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
-  } else {
-    try {
-      const spec::Job job =
-          spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
-      if (!approval_given) approval = job.approval;
-      if (approval == "before-upload" &&
-          std::none_of(job.variants.begin(), job.variants.end(),
-                       [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))
-        errors.push_back({"/approval",
-                          "\"before-upload\" needs an upload: set the spec's "
-                          "output.uri_prefix (s3://bucket/prefix/ or file:///folder/)"});
-    } catch (const spec::SpecError &e) {
-      for (const auto &error : e.errors())
-        errors.push_back({"/spec" + error.pointer, error.message});
-    } catch (const std::runtime_error &e) {
-      errors.push_back({"/spec", e.what()});
-    }
-  }
-  if (!errors.empty()) throw ClientError{422, errors_json(errors)};
-
-  GCharPtr spec_text(json_to_string(spec, FALSE));
+  const Submission submission = read_submission(json_node_get_object(body.get()));
+  GCharPtr spec_text(json_to_string(submission.spec, FALSE));
   JsonWriter job_options;
   job_options.begin_object();
-  job_options.member("approval", approval);
-  job_options.member("base_dir", base_dir);
+  job_options.member("approval", submission.approval);
+  job_options.member("base_dir", submission.base_dir);
   job_options.end_object();
-  const std::int64_t id = JobControl(database())
-                              .create_job(tenant, spec_text.get(), priority, budget, "expand",
-                                          options.max_attempts, job_options.text());
+  const std::int64_t id =
+      JobControl(database())
+          .create_job(tenant, spec_text.get(), submission.priority, submission.budget_micros,
+                      "expand", options.max_attempts, job_options.text());
   const std::string location = "/v1/jobs/" + std::to_string(id);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
                                location.c_str());
