@@ -1,8 +1,9 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Responses are built as JSON by PostgreSQL itself (jsonb_build_object)
- * from one query each; handlers are short and run on the main loop.
+ * A job and a page of jobs are JSON built by PostgreSQL itself, in one
+ * query each (store/jobs.h); the other bodies go through JsonWriter.
+ * Handlers are short and run on the main loop.
  */
 #include "api/api-server.h"
 
@@ -12,7 +13,14 @@
 #include "sched/step-queue.h"
 #include "sched/worker-pool.h"
 #include "spec/job-spec.h"
+#include "store/artifacts.h"
+#include "store/events.h"
+#include "store/jobs.h"
+#include "store/ledger.h"
 #include "store/pg.h"
+#include "store/provider-calls.h"
+#include "store/steps.h"
+#include "store/tenants.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -29,7 +37,6 @@ namespace reelforge::api {
 using sched::JobControl;
 using store::Connection;
 using store::DatabaseError;
-using store::Result;
 
 namespace {
 
@@ -37,8 +44,17 @@ struct MappedFileDeleter {
   void operator()(GMappedFile *f) const noexcept { g_mapped_file_unref(f); }
 };
 
+/* {"<name>": "<value>"}. */
+std::string string_json(const char *name, const std::string &value) {
+  JsonWriter w;
+  w.begin_object();
+  w.member(name, value);
+  w.end_object();
+  return w.text();
+}
+
 std::string error_json(const std::string &message) {
-  return "{\"error\": " + json_string(message) + "}";
+  return string_json("error", message);
 }
 
 struct FieldError {
@@ -47,11 +63,19 @@ struct FieldError {
 };
 
 std::string errors_json(const std::vector<FieldError> &errors) {
-  std::string out = "{\"error\": \"the job was not accepted\", \"errors\": [";
-  for (size_t i = 0; i < errors.size(); ++i)
-    out += (i ? ", " : "") + std::string("{\"pointer\": ") + json_string(errors[i].pointer) +
-           ", \"message\": " + json_string(errors[i].message) + "}";
-  return out + "]}";
+  JsonWriter w;
+  w.begin_object();
+  w.member("error", "the job was not accepted");
+  w.begin_array("errors");
+  for (const FieldError &error : errors) {
+    w.begin_object();
+    w.member("pointer", error.pointer);
+    w.member("message", error.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.text();
 }
 
 void reply(SoupServerMessage *msg, guint status, const std::string &body,
@@ -81,12 +105,98 @@ struct ClientError {
   std::string body;
 };
 
-}  // namespace
+/* A POST /v1/jobs body, checked. */
+struct Submission {
+  JsonNode *spec = nullptr; /* the body's */
+  int priority = 5;
+  std::optional<std::int64_t> budget_micros;
+  std::string approval = "none"; /* the body's, else the spec's */
+  std::string base_dir = "/";
+};
 
-std::string hash_api_key(const std::string &key) {
-  GCharPtr hex(g_compute_checksum_for_string(G_CHECKSUM_SHA256, key.c_str(), key.size()));
-  return hex.get();
+/* The body's settings beside the spec, and no unknown fields. */
+void read_settings(JsonObject *top, Submission &out, std::vector<FieldError> &errors) {
+  if (JsonNode *n = json_object_get_member(top, "priority")) {
+    const bool integer = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
+    if (!integer || json_node_get_int(n) < 0 || json_node_get_int(n) > 9)
+      errors.push_back({"/priority", "priority is a whole number from 0 (lowest) to 9"});
+    else
+      out.priority = static_cast<int>(json_node_get_int(n));
+  }
+  if (JsonNode *n = json_object_get_member(top, "budget")) {
+    const bool number = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
+                                                     json_node_get_value_type(n) == G_TYPE_DOUBLE);
+    const double usd = number ? json_node_get_double(n) : -1;
+    if (!number || !(usd >= 0) || usd > 1e9)
+      errors.push_back({"/budget", "budget is the most the job may spend, in US dollars (>= 0)"});
+    else
+      out.budget_micros = std::llround(usd * 1e6);
+  }
+  if (JsonNode *n = json_object_get_member(top, "approval")) {
+    out.approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                       ? json_node_get_string(n)
+                       : "";
+    if (out.approval != "none" && out.approval != "before-render" &&
+        out.approval != "before-upload")
+      errors.push_back(
+          {"/approval", "approval is \"none\", \"before-render\" or \"before-upload\""});
+  }
+  if (JsonNode *n = json_object_get_member(top, "base_dir")) {
+    out.base_dir = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                       ? json_node_get_string(n)
+                       : "";
+    if (!g_path_is_absolute(out.base_dir.c_str()))
+      errors.push_back({"/base_dir",
+                        "base_dir is the absolute folder the spec's relative media "
+                        "paths start from"});
+  }
+  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
+  for (GList *l = members.get(); l; l = l->next) {
+    const std::string name = static_cast<const char *>(l->data);
+    if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
+        name != "base_dir")
+      errors.push_back({"/" + name,
+                        "unknown field; the body takes spec, priority, budget, "
+                        "approval and base_dir"});
+  }
 }
+
+/* The spec, parsed as its job's steps will parse it; the spec's approval
+ * unless the body gave one. */
+void check_spec(JsonObject *top, Submission &out, std::vector<FieldError> &errors) {
+  out.spec = json_object_get_member(top, "spec");
+  if (!out.spec || !JSON_NODE_HOLDS_OBJECT(out.spec)) {
+    errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
+    return;
+  }
+  try {
+    const spec::Job job =
+        spec::parse_job_document(out.spec, "spec", out.base_dir.empty() ? "/" : out.base_dir);
+    if (!json_object_get_member(top, "approval")) out.approval = job.approval;
+    if (out.approval == "before-upload" &&
+        std::none_of(job.variants.begin(), job.variants.end(),
+                     [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))
+      errors.push_back({"/approval",
+                        "\"before-upload\" needs an upload: set the spec's "
+                        "output.uri_prefix (s3://bucket/prefix/ or file:///folder/)"});
+  } catch (const spec::SpecError &e) {
+    for (const auto &error : e.errors()) errors.push_back({"/spec" + error.pointer, error.message});
+  } catch (const std::runtime_error &e) {
+    errors.push_back({"/spec", e.what()});
+  }
+}
+
+/* The body, checked; a 422 listing every error otherwise. */
+Submission read_submission(JsonObject *top) {
+  Submission submission;
+  std::vector<FieldError> errors;
+  read_settings(top, submission, errors);
+  check_spec(top, submission, errors);
+  if (!errors.empty()) throw ClientError{422, errors_json(errors)};
+  return submission;
+}
+
+}  // namespace
 
 struct ApiServer::Private {
   Options options;
@@ -117,12 +227,9 @@ std::int64_t ApiServer::Private::authenticate(SoupServerMessage *msg) {
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   const std::string value = header ? header : "";
   const std::string scheme = "Bearer ";
-  if (value.size() > scheme.size() && value.compare(0, scheme.size(), scheme) == 0) {
-    const Result r = database().query(
-        "SELECT tenant_id FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL",
-        hash_api_key(value.substr(scheme.size())));
-    if (r.rows() == 1) return r.int64(0, 0);
-  }
+  if (value.size() > scheme.size() && value.compare(0, scheme.size(), scheme) == 0)
+    if (const auto tenant = store::tenant_of_api_key(database(), value.substr(scheme.size())))
+      return *tenant;
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                "Bearer realm=\"reelforge\"");
   throw ClientError{401,
@@ -200,8 +307,13 @@ void ApiServer::Private::handle(SoupServerMessage *msg, const char *raw_path, GH
 }
 
 void ApiServer::Private::healthz(SoupServerMessage *msg) {
-  database().exec("SELECT 1");
-  reply(msg, 200, "{\"status\": \"ok\", \"database\": \"ok\"}");
+  database().ping();
+  JsonWriter w;
+  w.begin_object();
+  w.member("status", "ok");
+  w.member("database", "ok");
+  w.end_object();
+  reply(msg, 200, w.text());
 }
 
 void ApiServer::Private::metrics(SoupServerMessage *msg) {
@@ -209,38 +321,24 @@ void ApiServer::Private::metrics(SoupServerMessage *msg) {
   std::ostringstream out;
   out << "# HELP reelforge_oldest_ready_step_age_seconds How long the oldest due step has waited "
          "for a worker.\n# TYPE reelforge_oldest_ready_step_age_seconds gauge\n"
-      << "reelforge_oldest_ready_step_age_seconds "
-      << db.exec(
-               "SELECT coalesce(extract(epoch FROM now() - min(next_run_at)), 0) FROM steps"
-               " WHERE status = 'ready' AND next_run_at <= now()")
-             .number(0, 0)
-      << "\n";
+      << "reelforge_oldest_ready_step_age_seconds " << store::oldest_ready_step_age_s(db) << "\n";
   out << "# HELP reelforge_provider_jobs_in_flight Paid provider calls submitted and not "
          "settled.\n# TYPE reelforge_provider_jobs_in_flight gauge\n";
-  const Result providers = db.exec(
-      "SELECT provider, count(*) FROM provider_calls WHERE state IN ('submitting', 'submitted')"
-      " GROUP BY provider ORDER BY provider");
-  for (int i = 0; i < providers.rows(); ++i)
-    out << "reelforge_provider_jobs_in_flight{provider=\"" << providers.text(i, 0) << "\"} "
-        << providers.int64(i, 1) << "\n";
+  for (const store::CallsInFlight &calls : store::calls_in_flight(db))
+    out << "reelforge_provider_jobs_in_flight{provider=\"" << calls.provider << "\"} "
+        << calls.count << "\n";
   out << "# HELP reelforge_spend_usd_total Money charged by providers, all jobs.\n"
          "# TYPE reelforge_spend_usd_total counter\nreelforge_spend_usd_total "
-      << db.exec("SELECT (coalesce(sum(spent_micros), 0) / 1e6)::float8 FROM jobs").text(0, 0)
-      << "\n";
+      << store::total_spent_usd(db) << "\n";
   out << "# HELP reelforge_rescues_total Steps put back to ready after their daemon's lease "
          "expired.\n# TYPE reelforge_rescues_total counter\nreelforge_rescues_total "
-      << db.exec("SELECT count(*) FROM events WHERE kind = 'rescue'").int64(0, 0) << "\n";
+      << store::rescue_count(db) << "\n";
   out << "# HELP reelforge_retries_total Failed attempts scheduled to run again.\n"
          "# TYPE reelforge_retries_total counter\nreelforge_retries_total "
-      << db.exec(
-               "SELECT count(*) FROM events WHERE kind = 'transition' AND from_status ="
-               " 'running' AND to_status = 'ready'")
-             .int64(0, 0)
-      << "\n";
+      << store::retry_count(db) << "\n";
   out << "# HELP reelforge_steps Steps by status.\n# TYPE reelforge_steps gauge\n";
-  const Result steps = db.exec("SELECT status, count(*) FROM steps GROUP BY status ORDER BY 1");
-  for (int i = 0; i < steps.rows(); ++i)
-    out << "reelforge_steps{status=\"" << steps.text(i, 0) << "\"} " << steps.int64(i, 1) << "\n";
+  for (const store::StepsInStatus &steps : store::steps_by_status(db))
+    out << "reelforge_steps{status=\"" << steps.status << "\"} " << steps.count << "\n";
   if (options.pool)
     out << "# HELP reelforge_workers_busy Workers of this daemon running a step.\n"
            "# TYPE reelforge_workers_busy gauge\nreelforge_workers_busy "
@@ -250,120 +348,33 @@ void ApiServer::Private::metrics(SoupServerMessage *msg) {
 
 void ApiServer::Private::submit(SoupServerMessage *msg, std::int64_t tenant) {
   JsonNodePtr body = body_json(msg, true);
-  JsonObject *top = json_node_get_object(body.get());
-  std::vector<FieldError> errors;
-
-  int priority = 5;
-  if (JsonNode *n = json_object_get_member(top, "priority")) {
-    const bool integer = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
-    if (!integer || json_node_get_int(n) < 0 || json_node_get_int(n) > 9)
-      errors.push_back({"/priority", "priority is a whole number from 0 (lowest) to 9"});
-    else
-      priority = static_cast<int>(json_node_get_int(n));
-  }
-  std::optional<std::int64_t> budget;
-  if (JsonNode *n = json_object_get_member(top, "budget")) {
-    const bool number = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
-                                                     json_node_get_value_type(n) == G_TYPE_DOUBLE);
-    const double usd = number ? json_node_get_double(n) : -1;
-    if (!number || !(usd >= 0) || usd > 1e9)
-      errors.push_back({"/budget", "budget is the most the job may spend, in US dollars (>= 0)"});
-    else
-      budget = std::llround(usd * 1e6);
-  }
-  /* The body's approval, else the spec's. */
-  std::string approval = "none";
-  JsonNode *approval_given = json_object_get_member(top, "approval");
-  if (JsonNode *n = approval_given) {
-    approval = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-                   ? json_node_get_string(n)
-                   : "";
-    if (approval != "none" && approval != "before-render" && approval != "before-upload")
-      errors.push_back(
-          {"/approval", "approval is \"none\", \"before-render\" or \"before-upload\""});
-  }
-  std::string base_dir = "/";
-  if (JsonNode *n = json_object_get_member(top, "base_dir")) {
-    base_dir = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-                   ? json_node_get_string(n)
-                   : "";
-    if (!g_path_is_absolute(base_dir.c_str()))
-      errors.push_back({"/base_dir",
-                        "base_dir is the absolute folder the spec's relative media "
-                        "paths start from"});
-  }
-  std::unique_ptr<GList, decltype(&g_list_free)> members(json_object_get_members(top), g_list_free);
-  for (GList *l = members.get(); l; l = l->next) {
-    const std::string name = static_cast<const char *>(l->data);
-    if (name != "spec" && name != "priority" && name != "budget" && name != "approval" &&
-        name != "base_dir")
-      errors.push_back({"/" + name,
-                        "unknown field; the body takes spec, priority, budget, "
-                        "approval and base_dir"});
-  }
-  JsonNode *spec = json_object_get_member(top, "spec");
-  if (!spec || !JSON_NODE_HOLDS_OBJECT(spec)) {
-    errors.push_back({"/spec", "spec is the job spec (an object, as `reelforge validate` takes)"});
-  } else {
-    try {
-      const spec::Job job =
-          spec::parse_job_document(spec, "spec", base_dir.empty() ? "/" : base_dir);
-      if (!approval_given) approval = job.approval;
-      if (approval == "before-upload" &&
-          std::none_of(job.variants.begin(), job.variants.end(),
-                       [](const auto &v) { return v.spec.output.uri_prefix.has_value(); }))
-        errors.push_back({"/approval",
-                          "\"before-upload\" needs an upload: set the spec's "
-                          "output.uri_prefix (s3://bucket/prefix/ or file:///folder/)"});
-    } catch (const spec::SpecError &e) {
-      for (const auto &error : e.errors())
-        errors.push_back({"/spec" + error.pointer, error.message});
-    } catch (const std::runtime_error &e) {
-      errors.push_back({"/spec", e.what()});
-    }
-  }
-  if (!errors.empty()) throw ClientError{422, errors_json(errors)};
-
-  GCharPtr spec_text(json_to_string(spec, FALSE));
-  const std::string options_json =
-      "{\"approval\": " + json_string(approval) + ", \"base_dir\": " + json_string(base_dir) + "}";
-  const std::int64_t id = JobControl(database())
-                              .create_job(tenant, spec_text.get(), priority, budget, "expand",
-                                          options.max_attempts, options_json);
+  const Submission submission = read_submission(json_node_get_object(body.get()));
+  GCharPtr spec_text(json_to_string(submission.spec, FALSE));
+  JsonWriter job_options;
+  job_options.begin_object();
+  job_options.member("approval", submission.approval);
+  job_options.member("base_dir", submission.base_dir);
+  job_options.end_object();
+  const std::int64_t id =
+      JobControl(database())
+          .create_job(tenant, spec_text.get(), submission.priority, submission.budget_micros,
+                      "expand", options.max_attempts, job_options.text());
   const std::string location = "/v1/jobs/" + std::to_string(id);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
                                location.c_str());
-  reply(msg, 201,
-        "{\"id\": " + std::to_string(id) + ", \"status\": \"queued\", \"url\": \"" + location +
-            "\"}");
+  JsonWriter created;
+  created.begin_object();
+  created.member("id", id);
+  created.member("status", "queued");
+  created.member("url", location);
+  created.end_object();
+  reply(msg, 201, created.text());
 }
 
 void ApiServer::Private::show_job(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job) {
-  const Result r = database().query(
-      "SELECT jsonb_build_object("
-      " 'id', j.id, 'status', j.status, 'priority', j.priority, 'reason', j.pause_reason,"
-      " 'created_at', j.created_at, 'updated_at', j.updated_at,"
-      " 'costs', jsonb_build_object('budget', j.budget_micros / 1e6,"
-      "   'reserved', j.reserved_micros / 1e6, 'spent', j.spent_micros / 1e6),"
-      " 'progress', (SELECT jsonb_build_object('steps', count(*), 'succeeded',"
-      "   count(*) FILTER (WHERE status = 'succeeded')) FROM steps WHERE job_id = j.id),"
-      " 'steps', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'kind', s.kind,"
-      "   'status', s.status, 'waiting_for', s.wait_reason, 'attempt', s.attempt,"
-      "   'variant', v.name, 'error', s.last_error, 'outputs', s.outputs) ORDER BY s.id)"
-      "   FROM steps s LEFT JOIN variants v ON v.id = s.variant_id WHERE s.job_id = j.id), '[]'),"
-      " 'artifacts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'kind', a.kind,"
-      "   'url', '/v1/artifacts/' || a.id, 'size', a.size_bytes, 'sha256', a.sha256,"
-      "   'variant', v.name) || CASE WHEN a.kind LIKE 'delivered-%' THEN"
-      "   jsonb_build_object('uri', a.uri) ELSE '{}' END ORDER BY a.id)"
-      "   FROM artifacts a LEFT JOIN variants v ON v.id = a.variant_id WHERE a.job_id = j.id),"
-      "   '[]'),"
-      " 'qc', coalesce((SELECT jsonb_object_agg(v.key, v.value) FROM steps s,"
-      "   jsonb_each(s.outputs->'verdicts') v WHERE s.job_id = j.id AND s.kind = 'render'"
-      "   AND s.outputs ? 'verdicts'), '{}'))::text FROM jobs j WHERE j.id = $1 AND"
-      " j.tenant_id = $2",
-      job, tenant);
-  if (r.rows() == 0) throw ClientError{404, error_json("no job " + std::to_string(job))};
-  reply(msg, 200, r.text(0, 0));
+  const auto body = store::job_json(database(), job, tenant);
+  if (!body) throw ClientError{404, error_json("no job " + std::to_string(job))};
+  reply(msg, 200, *body);
 }
 
 void ApiServer::Private::list_jobs(SoupServerMessage *msg, std::int64_t tenant, GHashTable *query) {
@@ -389,24 +400,16 @@ void ApiServer::Private::list_jobs(SoupServerMessage *msg, std::int64_t tenant, 
     cursor = parse_id(*text);
     if (!cursor) throw ClientError{400, error_json("cursor is the next_cursor of a previous page")};
   }
-  const Result r = database().query(
-      "WITH page AS (SELECT id, status, priority, created_at FROM jobs"
-      " WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)"
-      " AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4)"
-      " SELECT jsonb_build_object('jobs', coalesce(jsonb_agg(jsonb_build_object('id', id,"
-      "  'status', status, 'priority', priority, 'created_at', created_at) ORDER BY id DESC),"
-      "  '[]'), 'next_cursor', CASE WHEN count(*) = $4 THEN min(id)::text END)::text FROM page",
-      tenant, status ? store::param(*status) : std::nullopt,
-      cursor ? store::param(*cursor) : std::nullopt, limit);
-  reply(msg, 200, r.text(0, 0));
+  reply(msg, 200,
+        store::job_page_json(database(), tenant,
+                             {.status = status, .before_id = cursor, .limit = limit}));
 }
 
 void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::int64_t job,
                              const std::string &action) {
   JsonNodePtr body = body_json(msg, action == "approve");
   JsonObject *top = json_node_get_object(body.get());
-  if (database().query("SELECT 1 FROM jobs WHERE id = $1 AND tenant_id = $2", job, tenant).rows() ==
-      0)
+  if (!store::job_belongs_to(database(), job, tenant))
     throw ClientError{404, error_json("no job " + std::to_string(job))};
   JobControl control(database());
   JobControl::Outcome outcome;
@@ -428,9 +431,9 @@ void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::i
   }
   switch (outcome) {
     case JobControl::Outcome::kDone:
-      return reply(msg, 200, "{\"outcome\": \"done\"}");
+      return reply(msg, 200, string_json("outcome", "done"));
     case JobControl::Outcome::kAlreadyDone:
-      return reply(msg, 200, "{\"outcome\": \"already-done\"}");
+      return reply(msg, 200, string_json("outcome", "already-done"));
     case JobControl::Outcome::kNotFound:
       throw ClientError{404, error_json("no job " + std::to_string(job))};
     case JobControl::Outcome::kInvalidChoice:
@@ -443,14 +446,11 @@ void ApiServer::Private::act(SoupServerMessage *msg, std::int64_t tenant, std::i
 }
 
 void ApiServer::Private::artifact(SoupServerMessage *msg, std::int64_t tenant, std::int64_t id) {
-  const Result r = database().query(
-      "SELECT a.uri, a.kind FROM artifacts a JOIN jobs j ON j.id = a.job_id"
-      " WHERE a.id = $1 AND j.tenant_id = $2",
-      id, tenant);
-  if (r.rows() == 0) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
-  const std::string uri = r.text(0, 0);
+  const auto stored = store::tenant_artifact(database(), id, tenant);
+  if (!stored) throw ClientError{404, error_json("no artifact " + std::to_string(id))};
+  const std::string &uri = stored->uri;
   /* A delivered copy is served like the file it copies. */
-  std::string kind = r.text(0, 1);
+  std::string kind = stored->kind;
   if (kind.starts_with("delivered-")) kind = kind.substr(10);
   if (!uri.starts_with("file://"))
     throw ClientError{404, error_json("artifact " + std::to_string(id) + " is stored at " + uri)};

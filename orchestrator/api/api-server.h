@@ -16,7 +16,7 @@
  *   GET  /healthz, GET /metrics       (Prometheus text) without a key
  *
  * Every /v1 call needs `Authorization: Bearer <key>` (from `reelforge keys
- * create`); keys are compared by SHA-256. A tenant sees only its own jobs
+ * create`); keys are compared by SHA-256 (store/tenants.h). A tenant sees only its own jobs
  * and artifacts: anything else is 404, as if it did not exist. Bodies over
  * 1 MiB are refused with 413 before they are read.
  */
@@ -57,8 +57,5 @@ class ApiServer {
  private:
   std::unique_ptr<Private> p_;
 };
-
-/* SHA-256 hex of an API key, as stored. */
-std::string hash_api_key(const std::string &key);
 
 }  // namespace reelforge::api

@@ -12,6 +12,7 @@
 
 #include "gst-ptr.h"
 #include "json-file.h"
+#include "json-writer.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -213,18 +214,15 @@ int client_command(const std::string &command, const std::vector<std::string> &a
       std::fprintf(stderr, "reelforge submit: %s\n", e.what());
       return kExitBadInput;
     }
-    GCharPtr spec_text(json_to_string(spec.get(), FALSE));
-    const auto base = std::filesystem::absolute(target).parent_path().string();
-    JsonNodePtr base_node(json_node_new(JSON_NODE_VALUE));
-    json_node_set_string(base_node.get(), base.c_str());
-    GCharPtr base_text(json_to_string(base_node.get(), FALSE));
-    std::string body =
-        std::string("{\"spec\": ") + spec_text.get() + ", \"base_dir\": " + base_text.get();
-    if (priority) body += ", \"priority\": " + std::to_string(*priority);
-    if (budget) body += ", \"budget\": " + std::to_string(*budget);
-    if (!approval.empty()) body += ", \"approval\": \"" + approval + "\"";
-    body += "}";
-    const Response r = client.call("POST", "/v1/jobs", body);
+    JsonWriter body;
+    body.begin_object();
+    body.member_node("spec", spec.get());
+    body.member("base_dir", std::filesystem::absolute(target).parent_path().string());
+    if (priority) body.member("priority", *priority);
+    if (budget) body.member("budget", *budget);
+    if (!approval.empty()) body.member("approval", approval);
+    body.end_object();
+    const Response r = client.call("POST", "/v1/jobs", body.text());
     if (r.status != 201) return complain("submit", r);
     JsonNodePtr reply = parse_json(r.body, "the reply");
     std::printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(object_of(reply), "id"));
@@ -255,12 +253,15 @@ int client_command(const std::string &command, const std::vector<std::string> &a
   }
 
   std::string body;
-  if (command == "approve") body = "{\"choice\": " + std::to_string(*choice) + "}";
-  if (command == "reject") {
-    JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
-    json_node_set_string(node.get(), reason.c_str());
-    GCharPtr text(json_to_string(node.get(), FALSE));
-    body = std::string("{\"reason\": ") + text.get() + "}";
+  if (command == "approve" || command == "reject") {
+    JsonWriter w;
+    w.begin_object();
+    if (command == "approve")
+      w.member("choice", *choice);
+    else
+      w.member("reason", reason);
+    w.end_object();
+    body = w.text();
   }
   const Response r = client.call("POST", job + "/" + command, body);
   if (r.status != 200) return complain(command.c_str(), r);

@@ -5,9 +5,9 @@
  */
 #include "commands/commands.h"
 
-#include "api/api-server.h"
 #include "store/database-location.h"
 #include "store/pg.h"
+#include "store/tenants.h"
 
 #include <glib.h>
 #include <sys/random.h>
@@ -106,9 +106,9 @@ int keys_command(const std::vector<std::string> &args) {
     const std::string key = random_key();
     store::Transaction transaction(db);
     try {
-      db.query("INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", tenant);
+      store::create_tenant_if_new(db, tenant);
     } catch (const store::DatabaseError &e) {
-      if (e.sqlstate() == "23514") {
+      if (e.sqlstate() == store::kCheckViolation) {
         std::fprintf(stderr,
                      "reelforge keys create: --tenant \"%s\": use lowercase letters, digits, - "
                      "and _ (at most 63)\n",
@@ -117,13 +117,8 @@ int keys_command(const std::vector<std::string> &args) {
       }
       throw;
     }
-    if (daily_budget)
-      db.query("UPDATE tenants SET daily_budget_micros = $2 WHERE name = $1", tenant,
-               daily_micros ? store::param(*daily_micros) : std::nullopt);
-    db.query(
-        "INSERT INTO api_keys (tenant_id, key_sha256, prefix)"
-        " SELECT id, $2, $3 FROM tenants WHERE name = $1",
-        tenant, api::hash_api_key(key), key.substr(0, 8));
+    if (daily_budget) store::set_daily_budget(db, tenant, daily_micros);
+    store::add_api_key(db, tenant, key);
     transaction.commit();
     std::printf("%s\n", key.c_str());
     std::fprintf(stderr, "reelforge keys: created a key for tenant %s; it is shown only now\n",

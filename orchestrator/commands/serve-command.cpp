@@ -10,6 +10,7 @@
 #include "sched/job-steps.h"
 #include "sched/worker-pool.h"
 #include "store/database-location.h"
+#include "store/ledger.h"
 #include "store/pg.h"
 
 #include <glib-unix.h>
@@ -172,13 +173,7 @@ int serve_command(const std::vector<std::string> &args) {
   try {
     store::Connection db(location.conninfo);
     for (const auto &limit : parsed.provider_limits)
-      db.query(
-          "INSERT INTO provider_limits (provider, max_in_flight, per_minute) VALUES ($1, $2, $3)"
-          " ON CONFLICT (provider) DO UPDATE SET max_in_flight = excluded.max_in_flight,"
-          " per_minute = excluded.per_minute",
-          limit.provider, static_cast<std::int64_t>(limit.max_in_flight),
-          limit.per_minute ? store::param(static_cast<std::int64_t>(*limit.per_minute))
-                           : std::nullopt);
+      store::set_provider_limit(db, limit.provider, limit.max_in_flight, limit.per_minute);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "reelforge serve: --provider-limit: %s\n", e.what());
     return kExitBadInput;

@@ -13,6 +13,8 @@
 #include "run/pipeline-runner.h"
 #include "sched/fault-window.h"
 #include "sched/job-steps.h"
+#include "store/artifacts.h"
+#include "store/provider-calls.h"
 
 #include <json-glib/json-glib.h>
 
@@ -27,7 +29,6 @@ using gen::ChainEntry;
 using gen::GenError;
 using gen::GenRequest;
 using store::Connection;
-using store::Result;
 
 namespace {
 
@@ -50,29 +51,7 @@ http::HttpClient &worker_client() {
 }
 
 /* A provider call of this step, as recorded. */
-struct Call {
-  std::int64_t id = 0;
-  std::string state;
-  std::string provider_job_id;
-  int chain_index = 0;
-  int round = 0;
-  std::string error;
-  std::string created_at;
-};
-
-std::vector<Call> calls_of(Connection &db, std::int64_t step_id) {
-  const Result r = db.query(
-      "SELECT id, state, coalesce(provider_job_id, ''), chain_index,"
-      " coalesce((request->>'round')::int, 0), coalesce(error, ''),"
-      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'"
-      " FROM provider_calls WHERE step_id = $1 ORDER BY id",
-      step_id);
-  std::vector<Call> calls;
-  for (int i = 0; i < r.rows(); ++i)
-    calls.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), static_cast<int>(r.int64(i, 3)),
-                     static_cast<int>(r.int64(i, 4)), r.text(i, 5), r.text(i, 6)});
-  return calls;
-}
+using Call = store::StepCall;
 
 class GenerateStep {
  public:
@@ -98,7 +77,7 @@ class GenerateStep {
         return;
       }
 
-    const std::vector<Call> calls = calls_of(run_.db, run_.step.id);
+    const std::vector<Call> calls = store::calls_of_step(run_.db, run_.step.id);
     /* A round walks the chain once. A run resumed from a wait continues
      * the round it waited in; any other run (a retry, a rescue, a resume)
      * starts a new one at the first provider. */
@@ -114,7 +93,7 @@ class GenerateStep {
     }
     /* This round's definite failures, one per provider tried. */
     std::vector<Call> failed;
-    for (const Call &call : calls_of(run_.db, run_.step.id))
+    for (const Call &call : store::calls_of_step(run_.db, run_.step.id))
       if (call.round == round_ && call.state == "failed") failed.push_back(call);
     for (size_t index = failed.size(); index < chain_.size(); ++index)
       if (!submit(index, failed)) return;
@@ -285,12 +264,13 @@ class GenerateStep {
     w.member("cached", !call.has_value());
     w.end_object();
     run_.queue.succeed(run_.step, w.text(), [&](Connection &db) {
-      db.query(
-          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
-          " VALUES ($1, $2, $3, 'clip', $4, $5, $6)",
-          run_.step.job_id,
-          run_.step.variant_id ? store::param(*run_.step.variant_id) : std::nullopt, run_.step.id,
-          "file://" + clip, size, sha256);
+      store::record_artifact(db, {.job_id = run_.step.job_id,
+                                  .variant_id = run_.step.variant_id,
+                                  .step_id = run_.step.id,
+                                  .kind = "clip",
+                                  .uri = "file://" + clip,
+                                  .size_bytes = size,
+                                  .sha256 = sha256});
     });
   }
 

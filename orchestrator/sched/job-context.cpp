@@ -4,6 +4,9 @@
 #include "sched/job-context.h"
 
 #include "json-file.h"
+#include "store/artifacts.h"
+#include "store/jobs.h"
+#include "store/steps.h"
 
 #include <json-glib/json-glib.h>
 
@@ -15,7 +18,6 @@ namespace reelforge::sched {
 
 namespace fs = std::filesystem;
 using store::Connection;
-using store::Result;
 
 std::string options_member(const std::string &options, const char *name) {
   JsonNodePtr node = parse_json(options, "job options");
@@ -24,15 +26,14 @@ std::string options_member(const std::string &options, const char *name) {
 }
 
 LoadedJob load_job(Connection &db, std::int64_t job_id) {
-  const Result row = db.query("SELECT spec::text, options::text FROM jobs WHERE id = $1", job_id);
-  if (row.rows() != 1) throw StepError(ErrorClass::kPermanent, "the job is gone");
+  const auto stored = store::job_document(db, job_id);
+  if (!stored) throw StepError(ErrorClass::kPermanent, "the job is gone");
   const std::string name = "job " + std::to_string(job_id);
-  const std::string options = row.text(0, 1);
-  std::string base_dir = options_member(options, "base_dir");
+  std::string base_dir = options_member(stored->options, "base_dir");
   if (base_dir.empty()) base_dir = "/";
   try {
-    JsonNodePtr document = parse_json(row.text(0, 0), name);
-    return {spec::parse_job_document(document.get(), name, base_dir), options};
+    JsonNodePtr document = parse_json(stored->spec, name);
+    return {spec::parse_job_document(document.get(), name, base_dir), stored->options};
   } catch (const spec::SpecError &e) {
     throw StepError(ErrorClass::kPermanent, e.what());
   } catch (const std::runtime_error &e) {
@@ -52,13 +53,9 @@ std::vector<std::string> generated_clips(const spec::JobSpec &spec) {
 
 void use_generated_clips(Connection &db, std::int64_t job_id,
                          const std::optional<std::string> &variant, spec::Job &job) {
-  const Result r = db.query(
-      "SELECT s.inputs->>'uri', a.uri FROM steps s JOIN artifacts a ON a.step_id = s.id"
-      " WHERE s.job_id = $1 AND s.kind = 'generate' AND s.status = 'succeeded'"
-      " AND a.kind = 'clip'",
-      job_id);
   std::map<std::string, std::string> made;
-  for (int i = 0; i < r.rows(); ++i) made[r.text(i, 0)] = r.text(i, 1);
+  for (const store::GeneratedClip &clip : store::generated_clip_files(db, job_id))
+    made[clip.source_uri] = clip.file_uri;
   for (auto &v : job.variants)
     for (spec::Scene &scene : v.spec.scenes) {
       auto *clip = std::get_if<spec::ClipSource>(&scene.source);
@@ -90,15 +87,10 @@ fs::path attempt_dir(const JobStepsConfig &config, const ClaimedStep &step) {
 
 std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id,
                                           const std::string &stage) {
-  /* Approvals written before stages were named are before the render. */
-  const Result r = db.query(
-      "SELECT outputs->'choices'->>((outputs->>'choice')::int),"
-      " jsonb_array_length(outputs->'choices') FROM steps WHERE job_id = $1 AND kind = 'approval'"
-      " AND status = 'succeeded' AND coalesce(inputs->>'stage', 'before-render') = $2"
-      " ORDER BY id LIMIT 1",
-      job_id, stage);
-  if (r.rows() == 0 || r.is_null(0, 0) || r.int64(0, 1) < 2) return std::nullopt;
-  return r.text(0, 0);
+  /* A single candidate was no choice: every render runs. */
+  const auto approval = store::stage_approval(db, job_id, stage);
+  if (!approval || !approval->chosen || approval->choices < 2) return std::nullopt;
+  return approval->chosen;
 }
 
 std::string file_sha256(const fs::path &path) {

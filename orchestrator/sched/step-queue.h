@@ -25,6 +25,8 @@
 
 #include "sched/retry-policy.h"
 #include "store/pg.h"
+#include "store/provider-calls.h"
+#include "store/steps.h"
 
 #include <chrono>
 #include <cstdint>
@@ -176,13 +178,12 @@ class StepQueue {
   void pause_job(const ClaimedStep &step, const std::string &reason);
 
  private:
-  void event(std::int64_t job_id, std::optional<std::int64_t> step_id, const std::string &kind,
-             const std::string &from, const std::string &to, std::int64_t token,
-             const std::string &detail = "{}");
-  /* Moves the step from running to a new state if the token still holds;
-   * throws LeaseLost otherwise. */
-  void transition(const ClaimedStep &step, const std::string &sql_set,
-                  const std::vector<store::Param> &extra, const std::string &to);
+  /* The lease this daemon holds step under, for the store's fenced writes. */
+  store::StepLease lease_of(const ClaimedStep &step) const {
+    return {.step_id = step.id, .fencing_token = step.fencing_token, .daemon = owner_};
+  }
+  /* Throws LeaseLost unless a fenced write found step still ours. */
+  static void expect_held(bool held, const ClaimedStep &step);
 
   store::Connection &db_;
   std::string owner_;
@@ -218,19 +219,10 @@ class JobControl {
   store::Connection &db_;
 };
 
-/* A provider job to cancel: its call was cancelled with the job after the
- * provider had given it an id. */
-struct CallToCancel {
-  std::int64_t call_id = 0;
-  std::string provider;
-  std::string provider_job_id;
-  std::string request; /* the intent's request JSON */
-};
-
-/* Takes up to limit cancelled calls whose provider job has not been asked
- * to cancel yet, marking them asked (cancel_sent_at): each is handed out
- * once, across daemons. */
-std::vector<CallToCancel> take_calls_to_cancel(store::Connection &connection, int limit);
+/* The provider jobs of cancelled calls, each handed out once across
+ * daemons (store/provider-calls.h), for the chores that cancel them. */
+using store::CallToCancel;
+using store::take_calls_to_cancel;
 
 /* Wakes everybody listening on kStepsChannel (delivered at commit). */
 void notify_steps(store::Connection &connection);

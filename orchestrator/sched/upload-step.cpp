@@ -12,6 +12,8 @@
 #include "plan/s3-output.h"
 #include "run/pipeline-runner.h"
 #include "s3-location.h"
+#include "store/artifacts.h"
+#include "store/steps.h"
 
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
@@ -24,12 +26,16 @@ namespace reelforge::sched {
 
 namespace fs = std::filesystem;
 using store::Connection;
-using store::Result;
 
 namespace {
 
-std::string string_member(JsonObject *object, const char *name) {
-  return json_object_get_string_member_with_default(object, name, "");
+/* {"skipped": why}: the step did nothing, and says why. */
+std::string skipped_outputs(const std::string &why) {
+  JsonWriter w;
+  w.begin_object();
+  w.member("skipped", why);
+  w.end_object();
+  return w.text();
 }
 
 /* Where the files go: an S3 prefix or a local folder. */
@@ -190,77 +196,94 @@ Delivered copy_to_folder(const ClaimedStep &step, const Source &source, const fs
   return {"delivered-" + source.kind, "file://" + target.string(), size, sha256, source.variant_id};
 }
 
+/* Checks that the job's render_step succeeded with QC passed for every
+ * output; true when it was skipped (a reviewer chose another variant). */
+bool render_skipped(StepRun &run, std::int64_t render_step, const std::string &destination) {
+  const auto render = store::render_step_state(run.db, render_step, run.step.job_id);
+  if (!render)
+    throw StepError(ErrorClass::kPermanent,
+                    "upload inputs: render_step " + std::to_string(render_step) +
+                        " is not a render step of job " + std::to_string(run.step.job_id));
+  if (render->status != "succeeded")
+    throw StepError(ErrorClass::kTransient, "render step " + std::to_string(render_step) +
+                                                " has not succeeded (it is " + render->status +
+                                                ")");
+  if (render->skipped) return true;
+  if (!render->has_verdicts)
+    throw StepError(ErrorClass::kPermanent,
+                    "render step " + std::to_string(render_step) + " recorded no QC verdicts");
+  /* QC gates the delivery. */
+  const std::vector<std::string> failed_outputs = store::failed_verdicts(run.db, render_step);
+  if (failed_outputs.empty()) return false;
+  std::string failed;
+  for (const std::string &output : failed_outputs) failed += (failed.empty() ? "" : ", ") + output;
+  const std::string job = std::to_string(run.step.job_id);
+  throw StepError(ErrorClass::kPermanent,
+                  "QC failed for " + failed + ": nothing was uploaded to " + destination +
+                      "; the QC report is an artifact of job " + job +
+                      " (kind qc-report, GET /v1/jobs/" + job + " lists it)");
+}
+
+/* The files render_step recorded, to deliver. */
+std::vector<Source> rendered_sources(StepRun &run, std::int64_t render_step) {
+  std::vector<Source> sources;
+  for (const store::RenderedFile &file : store::rendered_files(run.db, render_step)) {
+    if (!file.uri.starts_with("file://"))
+      throw StepError(ErrorClass::kPermanent,
+                      "render artifact " + file.uri + " is not a local file");
+    sources.push_back(
+        {file.kind, fs::path(file.uri.substr(7)), file.size_bytes, file.sha256, file.variant_id});
+  }
+  if (sources.empty())
+    throw StepError(ErrorClass::kPermanent,
+                    "render step " + std::to_string(render_step) + " recorded no files to upload");
+  return sources;
+}
+
+/* Ends the step: its outputs list what went where, each delivered object
+ * recorded as an artifact in the same transaction. */
+void record_delivery(StepRun &run, const std::string &destination,
+                     const std::vector<Delivered> &delivered) {
+  JsonWriter outputs;
+  outputs.begin_object();
+  outputs.member("destination", destination);
+  outputs.begin_array("delivered");
+  for (const Delivered &d : delivered) outputs.value(d.uri);
+  outputs.end_array();
+  outputs.end_object();
+  run.queue.succeed(run.step, outputs.text(), [&](Connection &db) {
+    for (const Delivered &d : delivered)
+      store::record_artifact(db, {.job_id = run.step.job_id,
+                                  .variant_id = d.variant_id,
+                                  .step_id = run.step.id,
+                                  .kind = d.kind,
+                                  .uri = d.uri,
+                                  .size_bytes = d.size,
+                                  .sha256 = d.sha256});
+  });
+}
+
 }  // namespace
 
 void upload(StepRun &run, const JobStepsConfig &) {
   JsonNodePtr inputs = parse_json(run.step.inputs, "upload inputs");
   JsonObject *in = json_node_get_object(inputs.get());
   const std::int64_t render_step = json_object_get_int_member_with_default(in, "render_step", 0);
-  const std::string variant = string_member(in, "variant");
-  const std::string destination = string_member(in, "destination");
+  const std::string variant = json_object_get_string_member_with_default(in, "variant", "");
+  const std::string destination = json_object_get_string_member_with_default(in, "destination", "");
   const Destination where = parse_destination(destination);
 
   if (const auto chosen = chosen_variant(run.db, run.step.job_id, "before-upload");
       chosen && *chosen != variant) {
-    run.queue.succeed(run.step,
-                      "{\"skipped\": " + json_string("the reviewer chose " + *chosen) + "}");
+    run.queue.succeed(run.step, skipped_outputs("the reviewer chose " + *chosen));
     return;
   }
-
-  const Result render = run.db.query(
-      "SELECT status, outputs ? 'skipped', outputs ? 'verdicts'"
-      " FROM steps WHERE id = $1 AND job_id = $2 AND kind = 'render'",
-      render_step, run.step.job_id);
-  if (render.rows() != 1)
-    throw StepError(ErrorClass::kPermanent,
-                    "upload inputs: render_step " + std::to_string(render_step) +
-                        " is not a render step of job " + std::to_string(run.step.job_id));
-  if (render.text(0, 0) != "succeeded")
-    throw StepError(ErrorClass::kTransient, "render step " + std::to_string(render_step) +
-                                                " has not succeeded (it is " + render.text(0, 0) +
-                                                ")");
-  if (render.text(0, 1) == "t") {
+  if (render_skipped(run, render_step, destination)) {
     run.queue.succeed(
-        run.step, "{\"skipped\": " +
-                      json_string("render step " + std::to_string(render_step) + " was skipped") +
-                      "}");
+        run.step, skipped_outputs("render step " + std::to_string(render_step) + " was skipped"));
     return;
   }
-  if (render.text(0, 2) != "t")
-    throw StepError(ErrorClass::kPermanent,
-                    "render step " + std::to_string(render_step) + " recorded no QC verdicts");
-
-  /* QC gates the delivery. */
-  const Result verdicts = run.db.query(
-      "SELECT v.key FROM steps s, jsonb_each_text(s.outputs->'verdicts') v"
-      " WHERE s.id = $1 AND v.value = 'fail' ORDER BY v.key",
-      render_step);
-  if (verdicts.rows() > 0) {
-    std::string failed;
-    for (int i = 0; i < verdicts.rows(); ++i) failed += (i ? ", " : "") + verdicts.text(i, 0);
-    const std::string job = std::to_string(run.step.job_id);
-    throw StepError(ErrorClass::kPermanent,
-                    "QC failed for " + failed + ": nothing was uploaded to " + destination +
-                        "; the QC report is an artifact of job " + job +
-                        " (kind qc-report, GET /v1/jobs/" + job + " lists it)");
-  }
-
-  std::vector<Source> sources;
-  const Result files = run.db.query(
-      "SELECT kind, uri, size_bytes, sha256, variant_id FROM artifacts WHERE step_id = $1"
-      " AND kind IN ('video', 'qc-report', 'thumbnail') ORDER BY id",
-      render_step);
-  for (int i = 0; i < files.rows(); ++i) {
-    const std::string uri = files.text(i, 1);
-    if (!uri.starts_with("file://"))
-      throw StepError(ErrorClass::kPermanent, "render artifact " + uri + " is not a local file");
-    sources.push_back(
-        {files.text(i, 0), fs::path(uri.substr(7)), files.int64(i, 2), files.text(i, 3),
-         files.is_null(i, 4) ? std::nullopt : std::optional<std::int64_t>(files.int64(i, 4))});
-  }
-  if (sources.empty())
-    throw StepError(ErrorClass::kPermanent,
-                    "render step " + std::to_string(render_step) + " recorded no files to upload");
+  const std::vector<Source> sources = rendered_sources(run, render_step);
 
   std::vector<Delivered> delivered;
   for (const Source &source : sources) {
@@ -271,21 +294,7 @@ void upload(StepRun &run, const JobStepsConfig &) {
     if (delivered.size() == 1) fault_window("upload", run.step.id);
   }
   if (run.lease_lost) throw LeaseLost("lost the lease while uploading to " + destination);
-
-  std::vector<std::string> uris;
-  for (const Delivered &d : delivered) uris.push_back(d.uri);
-  run.queue.succeed(run.step,
-                    "{\"destination\": " + json_string(destination) +
-                        ", \"delivered\": " + json_array(uris) + "}",
-                    [&](Connection &db) {
-                      for (const Delivered &d : delivered)
-                        db.query(
-                            "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri,"
-                            " size_bytes, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                            run.step.job_id,
-                            d.variant_id ? store::param(*d.variant_id) : std::nullopt, run.step.id,
-                            d.kind, d.uri, d.size, d.sha256);
-                    });
+  record_delivery(run, destination, delivered);
 }
 
 std::vector<NewStep> upload_steps(const spec::Job &job, const std::vector<NewStep> &created,
@@ -302,7 +311,8 @@ std::vector<NewStep> upload_steps(const spec::Job &job, const std::vector<NewSte
   for (size_t i = 0; i < created.size() && i < ids.size(); ++i) {
     if (created[i].kind != "render") continue;
     JsonNodePtr inputs = parse_json(created[i].inputs, "render inputs");
-    const std::string variant = string_member(json_node_get_object(inputs.get()), "variant");
+    const std::string variant = json_object_get_string_member_with_default(
+        json_node_get_object(inputs.get()), "variant", "");
     for (const spec::JobVariant &v : job.variants)
       if (v.variant.name == variant && v.spec.output.uri_prefix)
         renders.push_back({ids[i], created[i].variant_id, variant, *v.spec.output.uri_prefix});
@@ -321,15 +331,22 @@ std::vector<NewStep> upload_steps(const spec::Job &job, const std::vector<NewSte
       if (std::find(choices.begin(), choices.end(), r.variant) == choices.end())
         choices.push_back(r.variant);
     }
-    approval.inputs = "{\"stage\": \"before-upload\", \"choices\": " + json_array(choices) + "}";
+    JsonWriter inputs;
+    inputs.begin_object();
+    inputs.member("stage", "before-upload");
+    inputs.member("choices", choices);
+    inputs.end_object();
+    approval.inputs = inputs.text();
     steps.push_back(approval);
   }
   for (const Render &r : renders) {
-    NewStep step{.kind = "upload",
-                 .inputs = "{\"render_step\": " + std::to_string(r.id) +
-                           ", \"variant\": " + json_string(r.variant) +
-                           ", \"destination\": " + json_string(r.destination) + "}",
-                 .variant_id = r.variant_id};
+    JsonWriter inputs;
+    inputs.begin_object();
+    inputs.member("render_step", r.id);
+    inputs.member("variant", r.variant);
+    inputs.member("destination", r.destination);
+    inputs.end_object();
+    NewStep step{.kind = "upload", .inputs = inputs.text(), .variant_id = r.variant_id};
     if (approval_before_upload)
       step.after = {0};
     else

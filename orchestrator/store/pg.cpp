@@ -37,6 +37,22 @@ std::int64_t Result::affected() const {
   return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+int Result::column(const char *name) const {
+  const int index = PQfnumber(result_.get(), name);
+  if (index >= 0) return index;
+  std::string columns;
+  for (int i = 0; i < PQnfields(result_.get()); ++i)
+    columns += (i ? ", " : "") + std::string(PQfname(result_.get(), i));
+  throw std::logic_error("the statement's result has no column \"" + std::string(name) +
+                         "\" (it has: " + (columns.empty() ? "none" : columns) + ")");
+}
+
+std::optional<std::int64_t> Result::optional_int64(int row, const char *name) const {
+  const int index = column(name);
+  if (is_null(row, index)) return std::nullopt;
+  return int64(row, index);
+}
+
 std::optional<std::string> Result::optional_text(int row, int column) const {
   if (is_null(row, column)) return std::nullopt;
   return text(row, column);
@@ -81,6 +97,14 @@ void Connection::listen(const std::string &channel) {
   const std::string sql = std::string("LISTEN ") + quoted;
   PQfreemem(quoted);
   exec(sql);
+}
+
+void Connection::notify(const std::string &channel) {
+  query("SELECT pg_notify($1, '')", channel);
+}
+
+void Connection::ping() {
+  exec("SELECT 1");
 }
 
 std::vector<Notification> Connection::wait_for_notifications(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reelforge::store {
@@ -44,11 +45,19 @@ class DatabaseError : public std::runtime_error {
   std::string sqlstate_;
 };
 
+/* SQLSTATEs callers act on. */
+inline constexpr const char *kCheckViolation = "23514";
+/* FOR UPDATE NOWAIT found the row locked. */
+inline constexpr const char *kLockNotAvailable = "55P03";
+
 /* One parameter in text form; std::nullopt is SQL NULL. */
 using Param = std::optional<std::string>;
 
 inline Param param(const std::string &v) {
   return v;
+}
+inline Param param(std::string_view v) {
+  return std::string(v);
 }
 inline Param param(const char *v) {
   return v ? Param(v) : std::nullopt;
@@ -68,19 +77,43 @@ inline Param param(std::nullopt_t) {
 inline Param param(const Param &v) {
   return v;
 }
+inline Param param(const std::optional<std::int64_t> &v) {
+  return v ? param(*v) : std::nullopt;
+}
 
+/* Rows of a statement, read by column name (as the statement's SELECT or
+ * RETURNING list names them, aliases included): a query can gain or reorder
+ * columns without breaking its reader. The index forms remain for ad hoc
+ * statements (tests, migrations). NULL reads as "" or 0 unless read through
+ * an optional_ accessor. */
 class Result {
  public:
   explicit Result(PGresultPtr result) : result_(std::move(result)) {}
   int rows() const { return PQntuples(result_.get()); }
   /* Rows an UPDATE/INSERT/DELETE touched. */
   std::int64_t affected() const;
+
+  /* The index of column name; throws std::logic_error naming the columns
+   * there are when the statement has none of that name (a typo in a
+   * query's reader, never a user's mistake). */
+  int column(const char *name) const;
+
   bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column); }
   std::string text(int row, int column) const { return PQgetvalue(result_.get(), row, column); }
   std::optional<std::string> optional_text(int row, int column) const;
   std::int64_t int64(int row, int column) const;
   double number(int row, int column) const;
   bool boolean(int row, int column) const { return text(row, column) == "t"; }
+
+  bool is_null(int row, const char *name) const { return is_null(row, column(name)); }
+  std::string text(int row, const char *name) const { return text(row, column(name)); }
+  std::optional<std::string> optional_text(int row, const char *name) const {
+    return optional_text(row, column(name));
+  }
+  std::int64_t int64(int row, const char *name) const { return int64(row, column(name)); }
+  std::optional<std::int64_t> optional_int64(int row, const char *name) const;
+  double number(int row, const char *name) const { return number(row, column(name)); }
+  bool boolean(int row, const char *name) const { return boolean(row, column(name)); }
 
  private:
   PGresultPtr result_;
@@ -110,6 +143,12 @@ class Connection {
 
   /* LISTEN on channel (an identifier, quoted here). */
   void listen(const std::string &channel);
+  /* Notifies channel's listeners, with an empty payload; in a transaction,
+   * at its commit. */
+  void notify(const std::string &channel);
+  /* A trivial statement: throws DatabaseError when the server cannot
+   * answer. */
+  void ping();
   /* Waits up to timeout for notifications; returns those that arrived
    * (empty on timeout). Throws DatabaseError when the connection is lost. */
   std::vector<Notification> wait_for_notifications(std::chrono::milliseconds timeout);

@@ -11,8 +11,10 @@
  *   w.end_object();
  *   std::string text = w.text();
  *
- * and, for JSON put together by hand, json_string() (a quoted, escaped
- * string) and json_array() (an array of strings).
+ * Arrays: begin_array("name") ... value(...) ... end_array(), or
+ * member("name", strings) for an array of strings; member_node() embeds a
+ * parsed document. json_string() and json_array() give a quoted string and
+ * an array of strings as text on their own.
  */
 #pragma once
 
@@ -49,12 +51,28 @@ class JsonWriter {
     json_builder_set_member_name(builder_.get(), name);
     json_builder_add_boolean_value(builder_.get(), value);
   }
+  /* An array of strings. */
+  void member(const char *name, const std::vector<std::string> &values) {
+    begin_array(name);
+    for (const std::string &v : values) value(v);
+    end_array();
+  }
+  /* A copy of node (any JSON) as the member's value. */
+  void member_node(const char *name, JsonNode *node) {
+    json_builder_set_member_name(builder_.get(), name);
+    json_builder_add_value(builder_.get(), json_node_copy(node));
+  }
+  /* An element of the array being written. */
+  void value(const std::string &v) { json_builder_add_string_value(builder_.get(), v.c_str()); }
   void begin_object(const char *name = nullptr) {
     if (name) json_builder_set_member_name(builder_.get(), name);
     json_builder_begin_object(builder_.get());
   }
   void end_object() { json_builder_end_object(builder_.get()); }
-  void begin_array() { json_builder_begin_array(builder_.get()); }
+  void begin_array(const char *name = nullptr) {
+    if (name) json_builder_set_member_name(builder_.get(), name);
+    json_builder_begin_array(builder_.get());
+  }
   void end_array() { json_builder_end_array(builder_.get()); }
   std::string text() {
     JsonNodePtr root(json_builder_get_root(builder_.get()));
@@ -75,9 +93,11 @@ inline std::string json_string(const std::string &text) {
 
 /* items as a JSON array of strings. */
 inline std::string json_array(const std::vector<std::string> &items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
-  return out + "]";
+  JsonWriter w;
+  w.begin_array();
+  for (const std::string &item : items) w.value(item);
+  w.end_array();
+  return w.text();
 }
 
 }  // namespace reelforge

@@ -7,7 +7,10 @@
  */
 #include "postgres-server.h"
 #include "sched/step-queue.h"
+#include "store/artifacts.h"
 #include "store/pg.h"
+#include "store/steps.h"
+#include "store/variants.h"
 #include "test-environment.h"
 
 #include <atomic>
@@ -531,6 +534,44 @@ TEST_F(StepQueueTest, IdleDaemonsAreWokenByNotify) {
   const auto woken = listener.wait_for_notifications(5000ms);
   ASSERT_FALSE(woken.empty()) << "no notification for a new ready step";
   EXPECT_EQ(woken.front().channel, sched::kStepsChannel);
+}
+
+/* What the step kinds look up while adding steps and recording files. */
+TEST_F(StepQueueTest, AJobsVariantsGenerateStepsAndClipsAreFoundByName) {
+  const auto id = job(5, std::nullopt, "root");
+  StepQueue queue(*db_, "daemon");
+  auto root = queue.claim();
+  ASSERT_TRUE(root);
+  std::vector<std::int64_t> generates;
+  queue.succeed(*root, "{}", [&](Connection &db) {
+    store::insert_variant(db, id, 0, "short");
+    store::insert_variant(db, id, 1, "long");
+    generates = queue.add_steps(id, {{.kind = "generate", .inputs = R"({"uri": "genvideo://a"})"},
+                                     {.kind = "generate", .inputs = R"({"uri": "genvideo://b"})"}});
+  });
+  const auto variants = store::variant_ids(*db_, id);
+  ASSERT_EQ(variants.size(), 2u);
+  EXPECT_LT(variants.at("short"), variants.at("long"));
+  ASSERT_EQ(generates.size(), 2u);
+  EXPECT_EQ(store::generate_step_ids(*db_, id),
+            (std::map<std::string, std::int64_t>{{"genvideo://a", generates[0]},
+                                                 {"genvideo://b", generates[1]}}));
+
+  auto made = queue.claim();
+  ASSERT_TRUE(made);
+  queue.succeed(*made, "{}", [&](Connection &db) {
+    store::record_artifact(db, {.job_id = id,
+                                .variant_id = variants.at("short"),
+                                .step_id = made->id,
+                                .kind = "clip",
+                                .uri = "file:///clips/made.mp4",
+                                .size_bytes = 3,
+                                .sha256 = std::string(64, 'a')});
+  });
+  const auto clips = store::generated_clip_files(*db_, id);
+  ASSERT_EQ(clips.size(), 1u) << "only a succeeded generate step's clip";
+  EXPECT_EQ(clips[0].source_uri, made->id == generates[0] ? "genvideo://a" : "genvideo://b");
+  EXPECT_EQ(clips[0].file_uri, "file:///clips/made.mp4");
 }
 
 }  // namespace

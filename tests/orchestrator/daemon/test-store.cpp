@@ -35,6 +35,27 @@ TEST(Store, ParametersTravelApartFromTheSql) {
   EXPECT_TRUE(r.boolean(0, 2));
 }
 
+TEST(Store, ColumnsAreReadByName) {
+  Connection db(PostgresServer::shared().fresh_database());
+  const auto r = db.query(
+      "SELECT $1::bigint AS id, NULL::bigint AS budget, 't'::bool AS ok,"
+      " $2::text AS name",
+      std::int64_t{7}, "seven");
+  EXPECT_EQ(r.int64(0, "id"), 7);
+  EXPECT_EQ(r.optional_int64(0, "budget"), std::nullopt);
+  EXPECT_TRUE(r.is_null(0, "budget"));
+  EXPECT_TRUE(r.boolean(0, "ok"));
+  EXPECT_EQ(r.text(0, "name"), "seven");
+  try {
+    r.text(0, "nmae");
+    FAIL() << "read a column the statement does not have";
+  } catch (const std::logic_error &e) {
+    EXPECT_NE(std::string(e.what()).find("no column \"nmae\" (it has: id, budget, ok, name)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Store, AServerErrorCarriesItsMessageAndSqlstate) {
   Connection db(PostgresServer::shared().fresh_database());
   try {
