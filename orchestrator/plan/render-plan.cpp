@@ -273,16 +273,14 @@ std::string copy_description(const std::vector<std::filesystem::path> &clips,
   return description;
 }
 
-}  // namespace
+/* A variant's platforms that share a frame rate share a pass. */
+struct Pass {
+  const spec::JobVariant *variant;
+  double fps;
+  std::vector<std::pair<spec::OutputTarget, qc::PlatformProfile>> targets;
+};
 
-std::vector<RenderPlan> plan_job(const spec::Job &job,
-                                 const std::optional<std::filesystem::path> &out_dir) {
-  /* A variant's platforms that share a frame rate share a pass. */
-  struct Pass {
-    const spec::JobVariant *variant;
-    double fps;
-    std::vector<std::pair<spec::OutputTarget, qc::PlatformProfile>> targets;
-  };
+std::vector<Pass> group_passes(const spec::Job &job) {
   std::vector<Pass> passes;
   for (const spec::OutputTarget &target : job.outputs()) {
     qc::PlatformProfile profile = qc::load_platform_profile(target.platform);
@@ -293,139 +291,225 @@ std::vector<RenderPlan> plan_job(const spec::Job &job,
       pass = passes.insert(passes.end(), Pass{target.variant, profile.canvas_fps, {}});
     pass->targets.emplace_back(target, std::move(profile));
   }
+  return passes;
+}
 
-  std::vector<RenderPlan> plans;
-  for (const Pass &pass : passes) {
-    const JobSpec &spec = pass.variant->spec;
-    /* -o DIR renders locally even when the spec uploads. */
-    const bool upload = !out_dir && spec.output.uri_prefix;
-    if (upload && !spec.output.uri_prefix->starts_with("s3://"))
-      throw PlanError(
-          "/output/uri_prefix: only s3:// destinations are uploaded; give -o DIR or "
-          "output.directory for local files");
-    const std::filesystem::path dir =
-        out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
+/* How a pass's timeline runs: each scene's length, the speech that may
+ * set them (and the captions), and the whole in frames and seconds. */
+struct Timeline {
+  std::vector<double> lengths;
+  std::optional<VoiceoverTiming> speech;
+  gint64 total_frames = 0;
+  double duration_s = 0;
+};
 
-    std::vector<double> lengths = scene_lengths(spec);
-    /* A spoken voiceover is spoken now (into the TTS cache) for its timings. */
-    std::optional<VoiceoverTiming> speech;
-    const std::string tts_cache = tts_cache_dir();
-    if (spec.audio.spoken_voiceover) {
-      speech = time_voiceover(*spec.audio.spoken_voiceover, tts_cache);
-      if (spec.duration_from_voiceover)
-        lengths = fit_scenes_to(spec, lengths, speech->duration_s + kVoiceoverTail_s);
-    }
-    const double fps = pass.fps;
-    gint64 total_frames = 0;
-    for (size_t i = 0; i < lengths.size(); ++i) {
-      total_frames += frames(lengths[i], fps);
-      if (i > 0) total_frames -= frames(spec.scenes[i].transition.overlap_s(), fps);
-    }
-
-    RenderPlan plan;
-    plan.name = pass.variant->variant.name;
-    if (upload) plan.uri_prefix = *spec.output.uri_prefix;
-    plan.duration_s = total_frames / fps;
-
-    std::vector<RenderOutput> outputs;
-    for (const auto &[target, profile] : pass.targets) {
-      RenderOutput &output = outputs.emplace_back();
-      output.name = target.name;
-      output.platform = target.platform;
-      output.video = dir / (target.name + ".mp4");
-      output.report = dir / (target.name + ".qc.json");
-      output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
-      output.thumbnail_count = static_cast<unsigned>(spec.output.thumbnails);
-    }
-
-    std::vector<const qc::PlatformProfile *> profiles;
-    for (const auto &target : pass.targets) profiles.push_back(&target.second);
-    /* An upload is gated by QC inside the pipeline, which a copy has not. */
-    const auto clips = upload ? std::nullopt : copyable_clips(spec, profiles);
-    if (clips) {
-      plan.stream_copy = true;
-      plan.description = copy_description(*clips, outputs);
-      plan.outputs = std::move(outputs);
-      plans.push_back(std::move(plan));
-      continue;
-    }
-
-    const qc::PlatformProfile &first = pass.targets.front().second;
-    std::string renditions;
-    for (size_t r = 1; r < pass.targets.size(); ++r) {
-      const qc::PlatformProfile &profile = pass.targets[r].second;
-      renditions += (r > 1 ? "," : "") + std::to_string(profile.canvas_width) + "x" +
-                    std::to_string(profile.canvas_height);
-    }
-    std::map<std::string, std::string> values{
-        {"clips", clips_json(spec, lengths)},
-        {"width", std::to_string(first.canvas_width)},
-        {"height", std::to_string(first.canvas_height)},
-        {"renditions", renditions},
-        {"framerate", fraction_text(fps)},
-        {"keyframe_interval", std::to_string(std::llround(2 * fps))},
-        {"preset", spec.output.video_preset},
-        {"crf", std::to_string(spec.output.video_crf)},
-        {"audio_bitrate", std::to_string(spec.output.audio_bitrate_kbps * 1000)},
-        {"thumbnails", std::to_string(spec.output.thumbnails)},
-        {"clip_volume",
-         number_text(spec.audio.clip_audio.enabled ? spec.audio.clip_audio.volume : 0.0)},
-        {"target_lufs", number_text(spec.audio.loudness.target_lufs)},
-        {"true_peak", number_text(spec.audio.loudness.true_peak_db)},
-        {"duration_ns", std::to_string(gst_util_uint64_scale_round(
-                            static_cast<guint64>(total_frames), GST_SECOND * 1000,
-                            static_cast<guint64>(std::llround(fps * 1000))))},
-    };
-    std::string description = PipelineTemplate::load("render").fill(values);
-    const PipelineTemplate output_template = PipelineTemplate::load("render-output");
-    for (size_t r = 0; r < pass.targets.size(); ++r) {
-      const auto &[target, profile] = pass.targets[r];
-      const RenderOutput &output = outputs[r];
-      const std::string suffix = r == 0 ? "" : "_" + std::to_string(r);
-      values["n"] = suffix;
-      values["video_pad"] = "video" + suffix;
-      values["profile"] = target.platform;
-      values["report"] = output.report.string();
-      values["output"] = output.video.string();
-      values["thumbnail_pattern"] = output.thumbnails;
-      values["cues"] =
-          spec.captions && speech
-              ? join_json_arrays(cues_json(spec, plan.duration_s, profile.canvas_width),
-                                 caption_cues_json(*spec.captions, *speech, plan.duration_s,
-                                                   profile.canvas_width))
-              : cues_json(spec, plan.duration_s, profile.canvas_width);
-      values["on_fail"] = upload ? "error" : "warn";
-      if (upload) values["output_uri"] = s3_output_uri(plan.uri_prefix, target.name + ".mp4");
-      /* The muxer first: the video track then comes before the audio. */
-      description +=
-          "  " + PipelineTemplate::load(upload ? "output-s3" : "output-file").fill(values);
-      description += "  " + output_template.fill(values);
-    }
-    plan.outputs = std::move(outputs);
-    if (spec.audio.voiceover) {
-      values["voiceover"] = spec.audio.voiceover->uri;
-      description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
-    } else if (spec.audio.spoken_voiceover) {
-      add_tts_values(*spec.audio.spoken_voiceover, tts_cache, &values);
-      description += "  " + PipelineTemplate::load("render-tts").fill(values);
-    }
-    if (spec.audio.music) {
-      const spec::Music &music = *spec.audio.music;
-      const bool ducked =
-          (spec.audio.voiceover || spec.audio.spoken_voiceover) && music.ducking.enabled;
-      values["music"] = music.media.uri;
-      values["music_volume"] = number_text(music.volume);
-      values["fade_in_ns"] = std::to_string(from_seconds(music.fade_in_s));
-      values["fade_out_ns"] = std::to_string(from_seconds(music.fade_out_s));
-      values["duck_db"] = number_text(ducked ? music.ducking.amount_db : 0.0);
-      values["attack_ns"] = std::to_string(from_seconds(music.ducking.attack_s));
-      values["release_ns"] = std::to_string(from_seconds(music.ducking.release_s));
-      description += "  " + PipelineTemplate::load("render-music").fill(values);
-      if (ducked) description += "  " + PipelineTemplate::load("render-ducking").fill(values);
-    }
-    plan.description = std::move(description);
-    plans.push_back(std::move(plan));
+Timeline pass_timeline(const JobSpec &spec, double fps, const std::string &tts_cache) {
+  Timeline timeline;
+  timeline.lengths = scene_lengths(spec);
+  /* A spoken voiceover is spoken now (into the TTS cache) for its timings. */
+  if (spec.audio.spoken_voiceover) {
+    timeline.speech = time_voiceover(*spec.audio.spoken_voiceover, tts_cache);
+    if (spec.duration_from_voiceover)
+      timeline.lengths =
+          fit_scenes_to(spec, timeline.lengths, timeline.speech->duration_s + kVoiceoverTail_s);
   }
+  for (size_t i = 0; i < timeline.lengths.size(); ++i) {
+    timeline.total_frames += frames(timeline.lengths[i], fps);
+    if (i > 0) timeline.total_frames -= frames(spec.scenes[i].transition.overlap_s(), fps);
+  }
+  timeline.duration_s = timeline.total_frames / fps;
+  return timeline;
+}
+
+std::vector<RenderOutput> pass_outputs(const Pass &pass, const std::filesystem::path &dir) {
+  std::vector<RenderOutput> outputs;
+  for (const auto &[target, profile] : pass.targets) {
+    RenderOutput &output = outputs.emplace_back();
+    output.name = target.name;
+    output.platform = target.platform;
+    output.video = dir / (target.name + ".mp4");
+    output.report = dir / (target.name + ".qc.json");
+    output.thumbnails = (dir / (target.name + ".thumb-%d.jpg")).string();
+    output.thumbnail_count = static_cast<unsigned>(pass.variant->spec.output.thumbnails);
+  }
+  return outputs;
+}
+
+/* The values every part of pipelines/render*.pipeline shares. */
+std::map<std::string, std::string> shared_values(const Pass &pass, const Timeline &timeline) {
+  const JobSpec &spec = pass.variant->spec;
+  const qc::PlatformProfile &first = pass.targets.front().second;
+  std::string renditions;
+  for (size_t r = 1; r < pass.targets.size(); ++r) {
+    const qc::PlatformProfile &profile = pass.targets[r].second;
+    renditions += (r > 1 ? "," : "") + std::to_string(profile.canvas_width) + "x" +
+                  std::to_string(profile.canvas_height);
+  }
+  const double fps = pass.fps;
+  return {
+      {"clips", clips_json(spec, timeline.lengths)},
+      {"width", std::to_string(first.canvas_width)},
+      {"height", std::to_string(first.canvas_height)},
+      {"renditions", renditions},
+      {"framerate", fraction_text(fps)},
+      {"keyframe_interval", std::to_string(std::llround(2 * fps))},
+      {"preset", spec.output.video_preset},
+      {"crf", std::to_string(spec.output.video_crf)},
+      {"audio_bitrate", std::to_string(spec.output.audio_bitrate_kbps * 1000)},
+      {"thumbnails", std::to_string(spec.output.thumbnails)},
+      {"clip_volume",
+       number_text(spec.audio.clip_audio.enabled ? spec.audio.clip_audio.volume : 0.0)},
+      {"target_lufs", number_text(spec.audio.loudness.target_lufs)},
+      {"true_peak", number_text(spec.audio.loudness.true_peak_db)},
+      {"duration_ns", std::to_string(gst_util_uint64_scale_round(
+                          static_cast<guint64>(timeline.total_frames), GST_SECOND * 1000,
+                          static_cast<guint64>(std::llround(fps * 1000))))},
+  };
+}
+
+/* Each rendition's captions, QC, encoders and muxer, and where its MP4
+ * goes (a file, or the bucket when plan uploads). */
+std::string output_descriptions(const Pass &pass, const Timeline &timeline, const RenderPlan &plan,
+                                std::map<std::string, std::string> &values) {
+  const JobSpec &spec = pass.variant->spec;
+  const bool upload = !plan.uri_prefix.empty();
+  const PipelineTemplate output_template = PipelineTemplate::load("render-output");
+  std::string description;
+  for (size_t r = 0; r < pass.targets.size(); ++r) {
+    const auto &[target, profile] = pass.targets[r];
+    const RenderOutput &output = plan.outputs[r];
+    const std::string suffix = r == 0 ? "" : "_" + std::to_string(r);
+    values["n"] = suffix;
+    values["video_pad"] = "video" + suffix;
+    values["profile"] = target.platform;
+    values["report"] = output.report.string();
+    values["output"] = output.video.string();
+    values["thumbnail_pattern"] = output.thumbnails;
+    const std::string overlay_cues = cues_json(spec, plan.duration_s, profile.canvas_width);
+    values["cues"] =
+        spec.captions && timeline.speech
+            ? join_json_arrays(overlay_cues,
+                               caption_cues_json(*spec.captions, *timeline.speech, plan.duration_s,
+                                                 profile.canvas_width))
+            : overlay_cues;
+    values["on_fail"] = upload ? "error" : "warn";
+    if (upload) values["output_uri"] = s3_output_uri(plan.uri_prefix, target.name + ".mp4");
+    /* The muxer first: the video track then comes before the audio. */
+    description += "  " + PipelineTemplate::load(upload ? "output-s3" : "output-file").fill(values);
+    description += "  " + output_template.fill(values);
+  }
+  return description;
+}
+
+/* The voiceover (a file, or speech read back from the TTS cache) and the
+ * music bed, ducked under the voice. */
+std::string audio_descriptions(const JobSpec &spec, const std::string &tts_cache,
+                               std::map<std::string, std::string> &values) {
+  std::string description;
+  if (spec.audio.voiceover) {
+    values["voiceover"] = spec.audio.voiceover->uri;
+    description += "  " + PipelineTemplate::load("render-voiceover").fill(values);
+  } else if (spec.audio.spoken_voiceover) {
+    add_tts_values(*spec.audio.spoken_voiceover, tts_cache, &values);
+    description += "  " + PipelineTemplate::load("render-tts").fill(values);
+  }
+  if (spec.audio.music) {
+    const spec::Music &music = *spec.audio.music;
+    const bool ducked =
+        (spec.audio.voiceover || spec.audio.spoken_voiceover) && music.ducking.enabled;
+    values["music"] = music.media.uri;
+    values["music_volume"] = number_text(music.volume);
+    values["fade_in_ns"] = std::to_string(from_seconds(music.fade_in_s));
+    values["fade_out_ns"] = std::to_string(from_seconds(music.fade_out_s));
+    values["duck_db"] = number_text(ducked ? music.ducking.amount_db : 0.0);
+    values["attack_ns"] = std::to_string(from_seconds(music.ducking.attack_s));
+    values["release_ns"] = std::to_string(from_seconds(music.ducking.release_s));
+    description += "  " + PipelineTemplate::load("render-music").fill(values);
+    if (ducked) description += "  " + PipelineTemplate::load("render-ducking").fill(values);
+  }
+  return description;
+}
+
+/* The whole decode-stitch-mix-encode graph of a pass (render.pipeline and
+ * its parts). */
+std::string render_description(const Pass &pass, const Timeline &timeline, const RenderPlan &plan,
+                               const std::string &tts_cache) {
+  std::map<std::string, std::string> values = shared_values(pass, timeline);
+  std::string description = PipelineTemplate::load("render").fill(values);
+  description += output_descriptions(pass, timeline, plan, values);
+  description += audio_descriptions(pass.variant->spec, tts_cache, values);
+  return description;
+}
+
+/* Every local file the pass's description reads, each once, with its size
+ * and SHA-256: the scenes' clips and images, the image overlays, the
+ * voiceover and music files, and the speech ttssrc reads back from the TTS
+ * cache. Remote media (https://, s3://) are fetched by the render itself. */
+std::vector<PlannedInput> local_inputs(const JobSpec &spec, const Timeline &timeline) {
+  std::vector<std::filesystem::path> paths;
+  auto add = [&](const std::optional<std::filesystem::path> &path) {
+    if (path && std::find(paths.begin(), paths.end(), *path) == paths.end()) paths.push_back(*path);
+  };
+  for (const spec::Scene &scene : spec.scenes) {
+    if (const auto *clip = std::get_if<spec::ClipSource>(&scene.source))
+      add(clip->media.local_path);
+    if (const auto *image = std::get_if<spec::ImageSource>(&scene.source))
+      add(image->media.local_path);
+  }
+  for (const spec::Overlay &overlay : spec.overlays)
+    if (const auto *image = std::get_if<spec::ImageOverlay>(&overlay.content))
+      add(image->media.local_path);
+  if (spec.audio.voiceover) add(spec.audio.voiceover->local_path);
+  if (timeline.speech)
+    for (const std::filesystem::path &file : timeline.speech->cache_files) add(file);
+  if (spec.audio.music) add(spec.audio.music->media.local_path);
+  std::vector<PlannedInput> inputs;
+  for (const std::filesystem::path &path : paths) inputs.push_back(digest_file(path));
+  return inputs;
+}
+
+/* One pass planned and sealed. */
+RenderPlan plan_pass(const spec::Job &job, const Pass &pass,
+                     const std::optional<std::filesystem::path> &out_dir) {
+  const JobSpec &spec = pass.variant->spec;
+  /* -o DIR renders locally even when the spec uploads. */
+  const bool upload = !out_dir && spec.output.uri_prefix;
+  if (upload && !spec.output.uri_prefix->starts_with("s3://"))
+    throw PlanError(
+        "/output/uri_prefix: only s3:// destinations are uploaded; give -o DIR or "
+        "output.directory for local files");
+  const std::string tts_cache = tts_cache_dir();
+  const Timeline timeline = pass_timeline(spec, pass.fps, tts_cache);
+
+  RenderPlan plan;
+  plan.name = pass.variant->variant.name;
+  plan.folder = out_dir ? *out_dir : spec.output.directory.value_or(job.base_dir / "out");
+  plan.outputs = pass_outputs(pass, plan.folder);
+  if (upload) plan.uri_prefix = *spec.output.uri_prefix;
+  plan.duration_s = timeline.duration_s;
+  /* Generous: a render runs at several times real time here. */
+  plan.timeout_s = 60 + plan.duration_s * 30 * static_cast<double>(plan.outputs.size());
+
+  std::vector<const qc::PlatformProfile *> profiles;
+  for (const auto &target : pass.targets) profiles.push_back(&target.second);
+  /* An upload is gated by QC inside the pipeline, which a copy has not. */
+  if (const auto clips = upload ? std::nullopt : copyable_clips(spec, profiles)) {
+    plan.stream_copy = true;
+    plan.description = copy_description(*clips, plan.outputs);
+  } else {
+    plan.description = render_description(pass, timeline, plan, tts_cache);
+  }
+  plan.inputs = local_inputs(spec, timeline);
+  seal(plan);
+  return plan;
+}
+
+}  // namespace
+
+std::vector<RenderPlan> plan_job(const spec::Job &job,
+                                 const std::optional<std::filesystem::path> &out_dir) {
+  std::vector<RenderPlan> plans;
+  for (const Pass &pass : group_passes(job)) plans.push_back(plan_pass(job, pass, out_dir));
   return plans;
 }
 

@@ -123,6 +123,18 @@ bool ends_sentence(const std::string &word) {
   return !word.empty() && (word.back() == '.' || word.back() == '!' || word.back() == '?');
 }
 
+/* The cache-files array of a ttssrc-done message. */
+std::vector<std::filesystem::path> cache_files(const GstStructure *done) {
+  std::vector<std::filesystem::path> files;
+  const GValue *array = gst_structure_get_value(done, "cache-files");
+  if (!array || !GST_VALUE_HOLDS_ARRAY(array)) return files;
+  for (guint i = 0; i < gst_value_array_get_size(array); ++i) {
+    const GValue *file = gst_value_array_get_value(array, i);
+    if (G_VALUE_HOLDS_STRING(file)) files.emplace_back(g_value_get_string(file));
+  }
+  return files;
+}
+
 }  // namespace
 
 std::string tts_cache_dir() {
@@ -168,10 +180,11 @@ VoiceoverTiming time_voiceover(const spec::SpokenVoiceover &voiceover,
     switch (GST_MESSAGE_TYPE(message.get())) {
       case GST_MESSAGE_ELEMENT: {
         const GstStructure *s = gst_message_get_structure(message.get());
+        if (!gst_structure_has_name(s, "ttssrc-done")) break;
         guint64 duration = 0;
-        if (gst_structure_has_name(s, "ttssrc-done") &&
-            gst_structure_get_uint64(s, "duration", &duration))
+        if (gst_structure_get_uint64(s, "duration", &duration))
           timing.duration_s = static_cast<double>(duration) / GST_SECOND;
+        timing.cache_files = cache_files(s);
         break;
       }
       case GST_MESSAGE_ERROR: {

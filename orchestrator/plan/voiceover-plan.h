@@ -11,6 +11,7 @@
 
 #include "spec/job-spec.h"
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct TimedWord {
 struct VoiceoverTiming {
   double duration_s = 0; /* of the speech */
   std::vector<TimedWord> words;
+  /* The TTS cache files holding the speech, as ttssrc named them: what a
+   * render's ttssrc with the same settings reads back. */
+  std::vector<std::filesystem::path> cache_files;
 };
 
 /* Where ttssrc keeps speech: $REELFORGE_TTS_CACHE, else

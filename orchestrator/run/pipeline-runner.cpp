@@ -129,6 +129,7 @@ void run_pipeline(const std::string &description, const RunOptions &options) {
                         (error ? error->message : "unknown error"));
   }
   GstObjectPtr<GstElement> pipeline = adopt_floating(parsed);
+  if (options.on_parsed) options.on_parsed(pipeline.get());
 
   /* A private context so a caller's own main loop is not disturbed. */
   MainContextScope scope;

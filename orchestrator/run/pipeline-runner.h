@@ -32,6 +32,9 @@ class Interrupted : public PipelineError {
 struct RunOptions {
   /* Give up (and stop the pipeline) after this long; 0 for never. */
   GstClockTime timeout = 0;
+  /* Called with the parsed pipeline before it plays (still in NULL), to
+   * set properties on its elements. */
+  std::function<void(GstElement *pipeline)> on_parsed;
   /* Called on the main loop for every element message. */
   std::function<void(GstMessage *)> on_element_message;
   /* Called on the main loop every progress_interval with the pipeline's

@@ -5,6 +5,7 @@
 
 #include "gst-ptr.h"
 #include "json-file.h"
+#include "json-writer.h"
 #include "plan/pipeline-template.h"
 #include "run/pipeline-runner.h"
 
@@ -28,13 +29,7 @@ struct Preview {
 std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config) {
   LoadedJob loaded = load_job(run.db, run.step.job_id);
   use_generated_clips(run.db, run.step.job_id, std::nullopt, loaded.job);
-  const fs::path dir =
-      job_dir(config, run.step.job_id) /
-      ("step-" + std::to_string(run.step.id) + "-" + std::to_string(run.step.fencing_token));
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw StepError(ErrorClass::kTransient, "cannot create " + dir.string() + ": " + ec.message());
+  const fs::path dir = attempt_dir(config, run.step);
   const plan::PipelineTemplate frame = plan::PipelineTemplate::load("preview-frame");
   std::vector<Preview> previews;
   for (size_t i = 0; i < loaded.job.variants.size(); ++i) {
@@ -60,27 +55,44 @@ std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config)
   return previews;
 }
 
+/* What the reviewer is shown: the choices, and for a before-render
+ * approval the hashes of the plans each choice approves. */
+std::string candidates(JsonObject *inputs) {
+  JsonWriter w;
+  w.begin_object();
+  json_builder_set_member_name(w.get(), "choices");
+  if (JsonNode *choices = json_object_get_member(inputs, "choices")) {
+    json_builder_add_value(w.get(), json_node_copy(choices));
+  } else {
+    w.begin_array();
+    w.end_array();
+  }
+  if (JsonNode *plans = json_object_get_member(inputs, "plans")) {
+    json_builder_set_member_name(w.get(), "plans");
+    json_builder_add_value(w.get(), json_node_copy(plans));
+  }
+  w.end_object();
+  return w.text();
+}
+
 }  // namespace
 
 void approval(StepRun &run, const JobStepsConfig &config) {
   JsonNodePtr inputs = parse_json(run.step.inputs, "approval inputs");
   JsonObject *object = json_node_get_object(inputs.get());
-  JsonNode *choices = json_object_get_member(object, "choices");
-  GCharPtr text(choices ? json_to_string(choices, FALSE) : g_strdup("[]"));
   const bool before_render = json_object_get_string_member_with_default(object, "stage", "") ==
                              std::string("before-render");
   const std::vector<Preview> previews =
       before_render ? render_previews(run, config) : std::vector<Preview>{};
-  run.queue.wait_for_approval(
-      run.step, std::string("{\"choices\": ") + text.get() + "}", [&](Connection &db) {
-        for (const Preview &p : previews)
-          db.query(
-              "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
-              " SELECT $1, v.id, $2, 'preview', $3, $4, $5 FROM variants v"
-              " WHERE v.job_id = $1 AND v.name = $6",
-              run.step.job_id, run.step.id, "file://" + p.path.string(),
-              static_cast<std::int64_t>(fs::file_size(p.path)), file_sha256(p.path), p.variant);
-      });
+  run.queue.wait_for_approval(run.step, candidates(object), [&](Connection &db) {
+    for (const Preview &p : previews)
+      db.query(
+          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
+          " SELECT $1, v.id, $2, 'preview', $3, $4, $5 FROM variants v"
+          " WHERE v.job_id = $1 AND v.name = $6",
+          run.step.job_id, run.step.id, "file://" + p.path.string(),
+          static_cast<std::int64_t>(fs::file_size(p.path)), file_sha256(p.path), p.variant);
+  });
 }
 
 }  // namespace reelforge::sched

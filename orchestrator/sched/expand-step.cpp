@@ -26,51 +26,78 @@ std::vector<std::pair<std::string, spec::SpokenVoiceover>> spoken_voiceovers(con
   return voiceovers;
 }
 
+/* The distinct genvideo:// clips of all variants. */
+std::vector<std::string> distinct_clips(const spec::Job &job) {
+  std::vector<std::string> uris;
+  for (const auto &v : job.variants)
+    for (const std::string &uri : generated_clips(v.spec))
+      if (std::find(uris.begin(), uris.end(), uri) == uris.end()) uris.push_back(uri);
+  return uris;
+}
+
+std::string one_member(const char *name, const std::string &value) {
+  JsonWriter w;
+  w.begin_object();
+  w.member(name, value);
+  w.end_object();
+  return w.text();
+}
+
+/* The step's outputs when the plan step plans later. */
+std::string deferred_outputs(size_t variants, size_t clips, size_t voiceovers) {
+  JsonWriter w;
+  w.begin_object();
+  w.member("variants", static_cast<std::int64_t>(variants));
+  w.member("clips", static_cast<std::int64_t>(clips));
+  w.member("voiceovers", static_cast<std::int64_t>(voiceovers));
+  w.end_object();
+  return w.text();
+}
+
+/* One generate step per clip and one voiceover step per voiceover, all at
+ * once (within the limits); then the plan, after every one of them. */
+std::vector<NewStep> steps_before_the_plan(
+    const std::vector<std::string> &clips,
+    const std::vector<std::pair<std::string, spec::SpokenVoiceover>> &voiceovers) {
+  std::vector<NewStep> steps;
+  for (const std::string &uri : clips)
+    steps.push_back({.kind = "generate", .inputs = one_member("uri", uri)});
+  for (const auto &[variant, spoken] : voiceovers)
+    steps.push_back({.kind = "voiceover", .inputs = one_member("variant", variant)});
+  NewStep plan{.kind = "plan"};
+  for (size_t i = 0; i < steps.size(); ++i) plan.after.push_back(i);
+  steps.push_back(plan);
+  return steps;
+}
+
 }  // namespace
 
 void expand(StepRun &run, const JobStepsConfig &config) {
   const LoadedJob loaded = load_job(run.db, run.step.job_id);
   const auto voiceovers = spoken_voiceovers(loaded.job);
-  /* Without a voiceover to speak first, the job is planned now (a plan
-   * error fails it at once); otherwise by the plan step, after them. */
+  const auto clips = distinct_clips(loaded.job);
+  const size_t variants = loaded.job.variants.size();
+  /* Without a voiceover to speak first, the job is planned now: a plan
+   * error fails it before anything is generated. These are the stored
+   * plans only when there is nothing to generate either; otherwise the plan
+   * step plans again, reading the generated clips. */
+  const bool plan_now = voiceovers.empty() && clips.empty();
   std::vector<plan::RenderPlan> plans;
   if (voiceovers.empty()) plans = plan_into(loaded.job, job_dir(config, run.step.job_id));
 
   run.queue.succeed(run.step,
-                    voiceovers.empty()
-                        ? plan_outputs(plans, loaded.job.variants.size())
-                        : "{\"variants\": " + std::to_string(loaded.job.variants.size()) +
-                              ", \"voiceovers\": " + std::to_string(voiceovers.size()) + "}",
+                    plan_now ? plan_outputs(plans, variants)
+                             : deferred_outputs(variants, clips.size(), voiceovers.size()),
                     [&](Connection &db) {
                       for (size_t i = 0; i < loaded.job.variants.size(); ++i)
                         db.query("INSERT INTO variants (job_id, ordinal, name) VALUES ($1, $2, $3)",
                                  run.step.job_id, static_cast<std::int64_t>(i),
                                  loaded.job.variants[i].variant.name);
-                      /* One generate step per distinct generated clip, for every
-                       * variant at once: they all run concurrently, within the limits. */
-                      std::vector<NewStep> steps;
-                      std::vector<std::string> uris;
-                      for (const auto &v : loaded.job.variants)
-                        for (const std::string &uri : generated_clips(v.spec))
-                          if (std::find(uris.begin(), uris.end(), uri) == uris.end()) {
-                            uris.push_back(uri);
-                            steps.push_back({.kind = "generate",
-                                             .inputs = "{\"uri\": " + json_string(uri) + "}"});
-                          }
-                      if (voiceovers.empty()) {
-                        run.queue.add_steps(run.step.job_id, steps);
+                      if (plan_now)
                         add_render_steps(run, db, loaded, plans);
-                        return;
-                      }
-                      /* Each voiceover spoken once, then the plan. */
-                      NewStep plan{.kind = "plan"};
-                      for (const auto &[variant, spoken] : voiceovers) {
-                        plan.after.push_back(steps.size());
-                        steps.push_back({.kind = "voiceover",
-                                         .inputs = "{\"variant\": " + json_string(variant) + "}"});
-                      }
-                      steps.push_back(plan);
-                      run.queue.add_steps(run.step.job_id, steps);
+                      else
+                        run.queue.add_steps(run.step.job_id,
+                                            steps_before_the_plan(clips, voiceovers));
                     });
 }
 

@@ -93,6 +93,27 @@ std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id,
   return approval->chosen;
 }
 
+std::optional<std::vector<std::string>> approved_plan_hashes(Connection &db, std::int64_t job_id,
+                                                             const std::string &variant) {
+  const Result r = db.query(
+      "SELECT status, coalesce(inputs->'plans'->$2, '[]'::jsonb)::text FROM steps"
+      " WHERE job_id = $1 AND kind = 'approval'"
+      " AND coalesce(inputs->>'stage', 'before-render') = 'before-render' ORDER BY id LIMIT 1",
+      job_id, variant);
+  if (r.rows() == 0) return std::nullopt;
+  std::vector<std::string> hashes;
+  if (r.text(0, 0) != "succeeded") return hashes;
+  JsonNodePtr listed = parse_json(r.text(0, 1), "the approval's plans");
+  JsonArray *array =
+      JSON_NODE_HOLDS_ARRAY(listed.get()) ? json_node_get_array(listed.get()) : nullptr;
+  for (guint i = 0; array && i < json_array_get_length(array); ++i) {
+    JsonNode *hash = json_array_get_element(array, i);
+    if (JSON_NODE_HOLDS_VALUE(hash) && json_node_get_value_type(hash) == G_TYPE_STRING)
+      hashes.emplace_back(json_node_get_string(hash));
+  }
+  return hashes;
+}
+
 std::string file_sha256(const fs::path &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());

@@ -61,6 +61,13 @@ std::filesystem::path attempt_dir(const JobStepsConfig &config, const ClaimedSte
 std::optional<std::string> chosen_variant(store::Connection &db, std::int64_t job_id,
                                           const std::string &stage);
 
+/* The hashes of the render plans the job's before-render approval approves
+ * for variant (its inputs' "plans"): empty until a person approved it;
+ * nullopt when the job has no before-render approval. */
+std::optional<std::vector<std::string>> approved_plan_hashes(store::Connection &db,
+                                                             std::int64_t job_id,
+                                                             const std::string &variant);
+
 /* Hex SHA-256 of a file's bytes. */
 std::string file_sha256(const std::filesystem::path &path);
 

@@ -3,13 +3,19 @@
  *
  * The step kinds `reelforge serve` runs for a job, one file each:
  *
- *   expand-step      the spec checked, the variants, the generate steps
+ *   expand-step      the spec checked, the variants, the generate and voiceover steps
  *   generate-step    one generated clip, paid for at most once
  *   voiceover-step   one voiceover spoken into the TTS cache
- *   plan-step        the job planned; its renders, approvals and uploads
- *   approval-step    preview frames, then a person's approve or reject
- *   render-step      one render plan, with QC and thumbnails
+ *   plan-step        the job planned (after every clip and voiceover); its
+ *                    renders, each holding its plan, approvals and uploads
+ *   approval-step    preview frames, then a person's approve or reject of
+ *                    the plans (by hash)
+ *   render-step      exactly one stored plan, with QC and thumbnails
  *   upload-step      a render's files delivered to output.uri_prefix
+ *
+ * In order: expand -> generate*, voiceover* -> plan -> [approval] ->
+ * render* -> [approval] -> upload*. A job with nothing to generate or speak
+ * is planned by its expand step.
  *
  * job-context.h holds what they all read about their job.
  */

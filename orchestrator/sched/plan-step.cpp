@@ -14,6 +14,53 @@ namespace fs = std::filesystem;
 using store::Connection;
 using store::Result;
 
+namespace {
+
+/* A JSON array of strings as the current member's value. */
+void add_strings(JsonWriter &w, const char *name, const std::vector<std::string> &items) {
+  json_builder_set_member_name(w.get(), name);
+  w.begin_array();
+  for (const std::string &item : items) json_builder_add_string_value(w.get(), item.c_str());
+  w.end_array();
+}
+
+/* A render step's inputs: its variant, its outputs' names, its plan. */
+std::string render_inputs(const plan::RenderPlan &plan) {
+  std::vector<std::string> names;
+  for (const auto &output : plan.outputs) names.push_back(output.name);
+  JsonWriter w;
+  w.begin_object();
+  w.member("variant", plan.name);
+  add_strings(w, "outputs", names);
+  json_builder_set_member_name(w.get(), "plan");
+  json_builder_add_value(w.get(), plan::to_json(plan).release());
+  w.end_object();
+  return w.text();
+}
+
+/* The before-render approval's inputs: its choices (the variants) and, per
+ * choice, the hashes of the plans a person approves by choosing it. */
+std::string approval_inputs(const spec::Job &job, const std::vector<plan::RenderPlan> &plans) {
+  std::vector<std::string> choices;
+  for (const auto &v : job.variants) choices.push_back(v.variant.name);
+  JsonWriter w;
+  w.begin_object();
+  w.member("stage", "before-render");
+  add_strings(w, "choices", choices);
+  w.begin_object("plans");
+  for (const std::string &variant : choices) {
+    std::vector<std::string> hashes;
+    for (const auto &plan : plans)
+      if (plan.name == variant) hashes.push_back(plan.hash);
+    add_strings(w, variant.c_str(), hashes);
+  }
+  w.end_object();
+  w.end_object();
+  return w.text();
+}
+
+}  // namespace
+
 std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &dir) {
   try {
     return plan::plan_job(job, dir);
@@ -22,47 +69,24 @@ std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &di
   }
 }
 
-/* One render per plan (a variant's
- * renditions for the platforms that share a frame rate, in one pass),
- * each after the generate steps of its variant's clips; the before-render
+/* One render per plan (a variant's renditions for the platforms that share
+ * a frame rate, in one pass), each holding its plan; the before-render
  * approval ahead of them, and the uploads after them. */
 void add_render_steps(StepRun &run, Connection &db, const LoadedJob &loaded,
                       const std::vector<plan::RenderPlan> &plans) {
   const std::string approval_option = options_member(loaded.options, "approval");
-  std::map<std::string, std::int64_t> variant_ids, generate_ids;
+  std::map<std::string, std::int64_t> variant_ids;
   const Result variants =
       db.query("SELECT name, id FROM variants WHERE job_id = $1", run.step.job_id);
   for (int i = 0; i < variants.rows(); ++i) variant_ids[variants.text(i, 0)] = variants.int64(i, 1);
-  const Result generates =
-      db.query("SELECT inputs->>'uri', id FROM steps WHERE job_id = $1 AND kind = 'generate'",
-               run.step.job_id);
-  for (int i = 0; i < generates.rows(); ++i)
-    generate_ids[generates.text(i, 0)] = generates.int64(i, 1);
 
   std::vector<NewStep> steps;
-  if (approval_option == "before-render") {
-    /* After the generated clips: the reviewer sees their preview frames. */
-    std::vector<std::string> choices;
-    for (const auto &v : loaded.job.variants) choices.push_back(v.variant.name);
-    NewStep approval{
-        .kind = "approval",
-        .inputs = "{\"stage\": \"before-render\", \"choices\": " + json_array(choices) + "}"};
-    for (const auto &[uri, id] : generate_ids) approval.after_ids.push_back(id);
-    steps.push_back(approval);
-  }
-  for (size_t i = 0; i < plans.size(); ++i) {
-    std::vector<std::string> names;
-    for (const auto &output : plans[i].outputs) names.push_back(output.name);
-    NewStep render{.kind = "render",
-                   .inputs = "{\"plan\": " + std::to_string(i) +
-                             ", \"variant\": " + json_string(plans[i].name) +
-                             ", \"outputs\": " + json_array(names) + "}",
-                   .variant_id = variant_ids[plans[i].name]};
-    if (approval_option == "before-render") render.after = {0};
-    for (const auto &v : loaded.job.variants)
-      if (v.variant.name == plans[i].name)
-        for (const std::string &uri : generated_clips(v.spec))
-          render.after_ids.push_back(generate_ids.at(uri));
+  const bool approval = approval_option == "before-render";
+  if (approval) steps.push_back({.kind = "approval", .inputs = approval_inputs(loaded.job, plans)});
+  for (const auto &plan : plans) {
+    NewStep render{
+        .kind = "render", .inputs = render_inputs(plan), .variant_id = variant_ids[plan.name]};
+    if (approval) render.after = {0};
     steps.push_back(render);
   }
   const auto ids = run.queue.add_steps(run.step.job_id, steps);
@@ -74,14 +98,21 @@ void add_render_steps(StepRun &run, Connection &db, const LoadedJob &loaded,
 std::string plan_outputs(const std::vector<plan::RenderPlan> &plans, size_t variants) {
   size_t outputs = 0;
   for (const auto &plan : plans) outputs += plan.outputs.size();
-  return "{\"variants\": " + std::to_string(variants) +
-         ", \"renders\": " + std::to_string(plans.size()) +
-         ", \"outputs\": " + std::to_string(outputs) + "}";
+  JsonWriter w;
+  w.begin_object();
+  w.member("variants", static_cast<std::int64_t>(variants));
+  w.member("renders", static_cast<std::int64_t>(plans.size()));
+  w.member("outputs", static_cast<std::int64_t>(outputs));
+  w.end_object();
+  return w.text();
 }
 
-/* Plans the job once its voiceovers are spoken, and adds its renders. */
+/* Plans the job once its clips are made and its voiceovers spoken, and
+ * adds its renders. */
 void plan_renders(StepRun &run, const JobStepsConfig &config) {
-  const LoadedJob loaded = load_job(run.db, run.step.job_id);
+  LoadedJob loaded = load_job(run.db, run.step.job_id);
+  /* The plans read (and record) the clips the generate steps made. */
+  use_generated_clips(run.db, run.step.job_id, std::nullopt, loaded.job);
   const auto plans = plan_into(loaded.job, job_dir(config, run.step.job_id));
   run.queue.succeed(run.step, plan_outputs(plans, loaded.job.variants.size()),
                     [&](Connection &db) { add_render_steps(run, db, loaded, plans); });

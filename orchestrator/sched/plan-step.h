@@ -1,15 +1,24 @@
 /* Reelforge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The plan step: plans the job once its voiceovers are spoken (the planner
- * needs their word timings) and adds, per render plan (a variant's
- * platforms that share a frame rate), a render step after its variant's
- * generate steps; with {"approval": "before-render"} an approval step
- * comes first, its choices the variants; when the spec has
- * output.uri_prefix, an upload step after each render (with {"approval":
- * "before-upload"}, one approval step, its choices the variants, waits for
- * every render, and the uploads wait for it). The expand step plans the
- * same way at once when there is nothing to speak.
+ * The plan step: plans the job once its generated clips are made and its
+ * voiceovers spoken (it comes after every generate and voiceover step): the
+ * generated scenes are pointed at the clip cache's files, the planner reads
+ * the speech's word timings from the TTS cache, and each render plan (a
+ * variant's platforms that share a frame rate) records those files with
+ * their SHA-256 (plan/render-plan.h).
+ *
+ * Each render step is created with its complete plan in its inputs,
+ *   {"variant": "<name>", "outputs": ["<variant>.<platform>", ...], "plan": {...}},
+ * and runs exactly it. With {"approval": "before-render"} an approval step
+ * comes first, the renders waiting for it; its inputs list its choices (the
+ * variants) and, per choice, the hashes of the plans it approves:
+ *   {"stage": "before-render", "choices": [...], "plans": {"<variant>": ["<hash>", ...]}}.
+ * When the spec has output.uri_prefix, an upload step follows each render
+ * (with {"approval": "before-upload"}, one approval step, its choices the
+ * variants, waits for every render, and the uploads wait for it). The
+ * expand step plans the same way at once when there is nothing to generate
+ * or speak.
  */
 #pragma once
 

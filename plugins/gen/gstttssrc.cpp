@@ -57,6 +57,10 @@
  * - `words` (#guint): caption buffers pushed.
  * - `pieces` (#guint): pieces the text was split into.
  * - `cache` (string): `hit` when every piece came from the cache, else `miss`.
+ * - `cache-files` (#GstValueArray of strings): the cache files holding the
+ *   speech, each piece's samples (`.pcm`) and words (`.json`) in order;
+ *   empty without #GstTtsSrc:cache-dir. Another ttssrc with the same
+ *   settings reads exactly these (the planner records them as inputs).
  * - `estimated-cost` (#gdouble): characters sent to the provider (not
  *   those read from the cache) times
  *   #GstTtsSrc:price-per-million-characters / 1e6; 0 for espeak.
@@ -287,6 +291,7 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
     guint words = 0;
     bool all_hits = true;
     guint64 characters_sent = 0;
+    std::vector<std::string> cache_files;
     for (const std::string &piece : pieces) {
       if (p.cancelled) return;
       tts::SpeechRequest request{settings.backend, settings.voice, settings.language,
@@ -302,6 +307,10 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
         speech = synthesise(self, request, settings);
         characters_sent += g_utf8_strlen(piece.c_str(), -1);
         cache.store(request, *speech);
+      }
+      if (cache.enabled()) {
+        cache_files.push_back(cache.pcm_path(request));
+        cache_files.push_back(cache.json_path(request));
       }
       if (rate == 0) {
         rate = speech->rate;
@@ -329,6 +338,15 @@ void synthesise_and_push(GstTtsSrc *self, const Settings &settings) {
         "pieces", G_TYPE_UINT, static_cast<guint>(pieces.size()), "cache", G_TYPE_STRING,
         all_hits ? "hit" : "miss", "estimated-cost", G_TYPE_DOUBLE,
         settings.backend == "espeak" ? 0.0 : characters_sent * settings.price / 1e6, nullptr);
+    GValue files = G_VALUE_INIT;
+    gst_value_array_init(&files, static_cast<guint>(cache_files.size()));
+    for (const std::string &file : cache_files) {
+      GValue value = G_VALUE_INIT;
+      g_value_init(&value, G_TYPE_STRING);
+      g_value_set_string(&value, file.c_str());
+      gst_value_array_append_and_take_value(&files, &value);
+    }
+    gst_structure_take_value(s, "cache-files", &files);
     reelforge::post_element_message(GST_ELEMENT(self), s);
     GST_INFO_OBJECT(self, "spoke %u words in %" GST_TIME_FORMAT " (%s)", words,
                     GST_TIME_ARGS(reelforge::samples_to_time(offset, rate)),

@@ -189,16 +189,23 @@ std::string SpeechCache::key(const SpeechRequest &request) {
   return digest;
 }
 
+std::string SpeechCache::pcm_path(const SpeechRequest &request) const {
+  return (std::filesystem::path(directory_) / (key(request) + ".pcm")).string();
+}
+
+std::string SpeechCache::json_path(const SpeechRequest &request) const {
+  return (std::filesystem::path(directory_) / (key(request) + ".json")).string();
+}
+
 std::optional<Speech> SpeechCache::load(const SpeechRequest &request) const {
   if (!enabled()) return std::nullopt;
-  const std::filesystem::path base = std::filesystem::path(directory_) / key(request);
   gchar *raw_pcm = nullptr;
   gsize pcm_size = 0;
-  if (!g_file_get_contents((base.string() + ".pcm").c_str(), &raw_pcm, &pcm_size, nullptr))
+  if (!g_file_get_contents(pcm_path(request).c_str(), &raw_pcm, &pcm_size, nullptr))
     return std::nullopt;
   GCharPtr pcm(raw_pcm);
   try {
-    JsonNodePtr root = load_json_file(base.string() + ".json");
+    JsonNodePtr root = load_json_file(json_path(request));
     JsonObject *object = json_node_get_object(root.get());
     if (!object) return std::nullopt;
     Speech speech;
@@ -242,7 +249,6 @@ void SpeechCache::store(const SpeechRequest &request, const Speech &speech) cons
   if (g_mkdir_with_parents(directory_.c_str(), 0755) != 0)
     throw std::runtime_error("cannot create the TTS cache directory " + directory_ + ": " +
                              g_strerror(errno) + " (set cache-dir to a writable directory)");
-  const std::string base = (std::filesystem::path(directory_) / key(request)).string();
 
   GObjectPtr<JsonBuilder> builder(json_builder_new());
   json_builder_begin_object(builder.get());
@@ -268,8 +274,8 @@ void SpeechCache::store(const SpeechRequest &request, const Speech &speech) cons
   const std::string json = to_json_string(root.get(), false);
 
   /* The .pcm first: the .json's presence is what makes an entry whole. */
-  write_atomically(base + ".pcm", speech.samples.data(), speech.samples.size() * 2);
-  write_atomically(base + ".json", json.data(), json.size());
+  write_atomically(pcm_path(request), speech.samples.data(), speech.samples.size() * 2);
+  write_atomically(json_path(request), json.data(), json.size());
 }
 
 }  // namespace reelforge::tts

@@ -85,6 +85,9 @@ class SpeechCache {
   explicit SpeechCache(std::string directory) : directory_(std::move(directory)) {}
   bool enabled() const { return !directory_.empty(); }
   static std::string key(const SpeechRequest &request);
+  /* The entry's two files, the samples (.pcm) and the words (.json). */
+  std::string pcm_path(const SpeechRequest &request) const;
+  std::string json_path(const SpeechRequest &request) const;
   std::optional<Speech> load(const SpeechRequest &request) const;
   /* Writes atomically (temporary file, then rename); throws on failure. */
   void store(const SpeechRequest &request, const Speech &speech) const;

@@ -7,6 +7,7 @@
  */
 #include "json-file.h"
 #include "json-schema.h"
+#include "plan/render-plan.h"
 #include "test-environment.h"
 
 #include <sys/wait.h>
@@ -48,6 +49,22 @@ Probe probe(const std::string &path, const std::string &profile_dir) {
   }
   p.audio = json_object_has_member(m, "audio");
   return p;
+}
+
+/* The "outputs" of the first --progress=json line in output. */
+std::vector<std::string> progress_outputs(const std::string &output) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("{")) continue;
+    JsonNodePtr progress = parse_json(line, "progress line");
+    JsonArray *outputs =
+        json_object_get_array_member(json_node_get_object(progress.get()), "outputs");
+    std::vector<std::string> names;
+    for (guint i = 0; outputs && i < json_array_get_length(outputs); ++i)
+      names.push_back(json_array_get_string_element(outputs, i));
+    return names;
+  }
+  return {};
 }
 
 class RenderCommand : public ::testing::Test {
@@ -118,7 +135,7 @@ TempDir *RenderCommand::dir_ = nullptr;
 TEST_F(RenderCommand, RendersTheVideoItsReportAndThumbnails) {
   const ProgramResult result = reelforge({"render", job("basic"), "--progress=json"});
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("\"outputs\": [\"basic.small\"]"), std::string::npos)
+  EXPECT_EQ(progress_outputs(result.output), std::vector<std::string>{"basic.small"})
       << result.output;
   EXPECT_NE(result.output.find("basic.small: " + out("basic.small.mp4") + " (QC pass"),
             std::string::npos)
@@ -163,6 +180,40 @@ TEST_F(RenderCommand, ThePlanRunsUnderGstLaunch) {
   EXPECT_TRUE(std::filesystem::exists(dir_->file("launched/planned.small.qc.json")));
 }
 
+/* plan --json prints the plans as the daemon stores them: what the
+ * description reads (each file with its size and SHA-256), where the
+ * outputs go, the timeout, and the hash the text output shows. */
+TEST_F(RenderCommand, PlanJsonIsTheStoredPlanWithItsInputsAndHash) {
+  const std::string spec = job("stored");
+  const ProgramResult text = reelforge({"plan", spec});
+  ASSERT_EQ(text.status, 0) << text.output;
+  const ProgramResult json = reelforge({"plan", spec, "--json"});
+  ASSERT_EQ(json.status, 0) << json.output;
+  JsonNodePtr document = parse_json(json.output, "plan --json");
+  ASSERT_TRUE(JSON_NODE_HOLDS_ARRAY(document.get())) << json.output;
+  JsonArray *plans = json_node_get_array(document.get());
+  ASSERT_EQ(json_array_get_length(plans), 1u);
+  const plan::RenderPlan plan = plan::from_json(json_array_get_element(plans, 0));
+  EXPECT_NE(text.output.find("# plan hash " + plan.hash + "\n"), std::string::npos) << text.output;
+  EXPECT_EQ(plan.folder, dir_->path() / "out");
+  ASSERT_EQ(plan.outputs.size(), 1u);
+  EXPECT_EQ(plan.outputs[0].video, dir_->path() / "out" / "stored.small.mp4");
+  EXPECT_DOUBLE_EQ(plan.timeout_s, 60 + plan.duration_s * 30);
+  ASSERT_EQ(plan.inputs.size(), 2u) << json.output;
+  EXPECT_EQ(plan.inputs[0].path, dir_->path() / "clip.mp4");
+  EXPECT_EQ(plan.inputs[1].path, dir_->path() / "music.wav");
+  for (const plan::PlannedInput &input : plan.inputs) {
+    gchar *bytes = nullptr;
+    gsize size = 0;
+    ASSERT_TRUE(g_file_get_contents(input.path.c_str(), &bytes, &size, nullptr));
+    const GCharPtr owned(bytes);
+    const GCharPtr sha256(g_compute_checksum_for_data(
+        G_CHECKSUM_SHA256, reinterpret_cast<const guchar *>(bytes), size));
+    EXPECT_EQ(input.size, static_cast<std::int64_t>(size)) << input.path;
+    EXPECT_EQ(input.sha256, sha256.get()) << input.path;
+  }
+}
+
 /* A 9:16 and a 16:9 rendition come from one pass: one stitchbin decodes
  * the sources once and fits every frame to both sizes. */
 TEST_F(RenderCommand, PlatformsRenderTogetherFromOneDecode) {
@@ -185,7 +236,7 @@ TEST_F(RenderCommand, PlatformsRenderTogetherFromOneDecode) {
 
   const ProgramResult render = reelforge({"render", spec, "--progress=json"});
   ASSERT_EQ(render.status, 0) << render.output;
-  EXPECT_NE(render.output.find("\"outputs\": [\"both.small\", \"both.wide\"]"), std::string::npos)
+  EXPECT_EQ(progress_outputs(render.output), (std::vector<std::string>{"both.small", "both.wide"}))
       << render.output;
   const Probe tall = probe(out("both.small.mp4"), dir_->file("profiles"));
   const Probe wide = probe(out("both.wide.mp4"), dir_->file("profiles"));
@@ -373,7 +424,7 @@ TEST_F(RenderCommand, InterruptLeavesNoFileBehind) {
   FILE *progress = fdopen(stdout_fd, "r");
   char line[512];
   ASSERT_NE(fgets(line, sizeof line, progress), nullptr);
-  EXPECT_NE(std::string(line).find("\"outputs\": [\"long.small\"]"), std::string::npos) << line;
+  EXPECT_EQ(progress_outputs(line), std::vector<std::string>{"long.small"}) << line;
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);

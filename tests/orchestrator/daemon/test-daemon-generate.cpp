@@ -9,8 +9,11 @@
  * the POST) never pay twice.
  */
 #include "daemon-fixture.h"
+#include "json-file.h"
+#include "plan/render-plan.h"
 #include "replicate-stand-in.h"
 
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -207,6 +210,24 @@ TEST_F(DaemonGenerateTest, ABeforeRenderApprovalShowsPreviewFramesOfTheGenerated
   ASSERT_GT(frame.body.size(), 2u);
   EXPECT_EQ(frame.body.substr(0, 2), std::string("\xFF\xD8", 2)) << "not a JPEG";
   EXPECT_EQ(steps_in(id, "render", "blocked"), 2) << "a render started before the approval";
+  /* Each render holds its plan, which reads its variant's clip from the
+   * clip cache, recorded with the SHA-256 its generate step checked. */
+  std::map<std::string, std::string> made;
+  const Result clips =
+      db_->query("SELECT uri, sha256 FROM artifacts WHERE job_id = $1 AND kind = 'clip'", id);
+  for (int i = 0; i < clips.rows(); ++i) made[clips.text(i, 0).substr(7)] = clips.text(i, 1);
+  EXPECT_EQ(made.size(), 2u);
+  const Result renders =
+      db_->query("SELECT inputs::text FROM steps WHERE job_id = $1 AND kind = 'render'", id);
+  ASSERT_EQ(renders.rows(), 2);
+  for (int i = 0; i < renders.rows(); ++i) {
+    JsonNodePtr inputs = parse_json(renders.text(i, 0), "render inputs");
+    const plan::RenderPlan plan = plan::from_json(json_object_get_member(object(inputs), "plan"));
+    ASSERT_EQ(plan.inputs.size(), 1u) << renders.text(i, 0);
+    EXPECT_EQ(made[plan.inputs[0].path.string()], plan.inputs[0].sha256) << plan.inputs[0].path;
+    EXPECT_EQ(plan.description.find("genvideo://"), std::string::npos)
+        << "the render would call a provider";
+  }
 
   const HttpReply approve =
       http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,

@@ -8,6 +8,7 @@
  */
 #include "daemon-fixture.h"
 #include "json-file.h"
+#include "plan/render-plan.h"
 #include "sched/job-steps.h"
 
 #include <signal.h>
@@ -205,6 +206,151 @@ TEST_F(DaemonTest, AnApprovalHoldsNoWorkerAndTheJobEndsOnReject) {
             0);
   g_unsetenv("REELFORGE_URL");
   g_unsetenv("REELFORGE_API_KEY");
+}
+
+/* spec(words) held for a before-render approval. */
+std::string approved_spec(const std::vector<std::string> &words) {
+  std::string asking = spec(words);
+  asking.insert(asking.size() - 1, ", \"approval\": \"before-render\"");
+  return asking;
+}
+
+/* The job's first render step: its id and its stored inputs. */
+std::pair<std::int64_t, JsonNodePtr> first_render(Connection &db, std::int64_t job) {
+  const Result r = db.query(
+      "SELECT id, inputs::text FROM steps WHERE job_id = $1 AND kind = 'render' ORDER BY id"
+      " LIMIT 1",
+      job);
+  EXPECT_EQ(r.rows(), 1);
+  if (r.rows() != 1) return {0, nullptr};
+  return {r.int64(0, 0), parse_json(r.text(0, 1), "render inputs")};
+}
+
+/* A media file the spec names is replaced between the plan (approval
+ * waiting) and the render: the render refuses it, naming the file. */
+TEST_F(DaemonTest, AnInputChangedSinceThePlanFailsTheRenderNamingIt) {
+  const std::filesystem::path clip =
+      data_dir_.parent_path() / ("planned-clip-" + std::to_string(serial_) + ".mp4");
+  std::ofstream(clip, std::ios::binary) << test_clip_bytes(1, 320, 568);
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), R"({"spec": {"name": "clipped", "platforms": ["small"],
+      "scenes": [{"source": {"uri": ")" + clip.string() +
+                                           R"("}, "duration": 1}]},
+      "approval": "before-render"})");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "approval", "waiting") == 1; }, 30s))
+      << step_errors() << daemon.log();
+  /* The plan recorded the clip with its SHA-256. */
+  const auto [render_id, inputs] = first_render(*db_, id);
+  ASSERT_TRUE(inputs);
+  const plan::RenderPlan planned = plan::from_json(json_object_get_member(object(inputs), "plan"));
+  ASSERT_EQ(planned.inputs.size(), 1u);
+  EXPECT_EQ(planned.inputs[0].path, clip);
+  EXPECT_EQ(planned.inputs[0].sha256, sched::file_sha256(clip));
+
+  std::ofstream(clip, std::ios::binary | std::ios::trunc) << test_clip_bytes(1, 160, 284);
+  EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,
+                 R"({"choice": 0})")
+                .status,
+            200u);
+  ASSERT_EQ(final_status(id, 60s), "failed") << step_errors() << daemon.log();
+  const Result step = db_->query(
+      "SELECT status, error_class, attempt, last_error FROM steps WHERE id = $1", render_id);
+  EXPECT_EQ(step.text(0, 0), "failed");
+  EXPECT_EQ(step.text(0, 1), "permanent");
+  EXPECT_EQ(step.int64(0, 2), 1) << "a changed input was retried";
+  EXPECT_NE(step.text(0, 3).find(clip.string() + " changed since the plan"), std::string::npos)
+      << step.text(0, 3);
+  EXPECT_NE(step.text(0, 3).find("plan again by resubmitting"), std::string::npos);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind <> 'preview'", id)
+                .int64(0, 0),
+            0);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+/* The spec in the jobs row is changed after the plan: the render still
+ * renders the planned outputs (nothing is planned again). */
+TEST_F(DaemonTest, TheRenderRunsThePlanNotTheSpecAsItIsNow) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), "{\"spec\": " + approved_spec({"Planned"}) + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "approval", "waiting") == 1; }, 30s))
+      << step_errors() << daemon.log();
+  std::string edited = spec({"Edited", "Twice"});
+  edited.replace(edited.find("\"duration\": 1"), 13, "\"duration\": 3");
+  db_->query("UPDATE jobs SET spec = $2::jsonb WHERE id = $1", id, edited);
+  EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,
+                 R"({"choice": 0})")
+                .status,
+            200u);
+  ASSERT_EQ(final_status(id, 60s), "succeeded") << step_errors() << daemon.log();
+
+  const Result files = db_->query(
+      "SELECT kind, uri FROM artifacts WHERE job_id = $1 AND kind IN ('video', 'qc-report')"
+      " ORDER BY id",
+      id);
+  ASSERT_EQ(files.rows(), 2);
+  EXPECT_TRUE(files.text(0, 1).ends_with("/word-planned.small.mp4")) << files.text(0, 1);
+  JsonNodePtr report = load_json_file(files.text(1, 1).substr(7));
+  const double duration_s = json_object_get_double_member(
+      json_object_get_object_member(object(report), "measurements"), "duration_s");
+  EXPECT_NEAR(duration_s, 1.0, 0.1) << "the render followed the edited spec (3 s)";
+  EXPECT_EQ(steps_in(id, "render", "succeeded"), 1) << "the edited spec's variants were rendered";
+  EXPECT_EQ(
+      db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1 AND kind = 'thumbnail'", id)
+          .int64(0, 0),
+      1);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+/* The approval records the hashes of the plans it shows; a render step
+ * whose stored plan is swapped for another (valid, sealed) one after that
+ * refuses to run it. */
+TEST_F(DaemonTest, AnApprovedPlanCannotBeSwapped) {
+  DaemonProcess daemon(conninfo_, data_dir_, {"--workers", "1"});
+  ASSERT_TRUE(daemon.up());
+  const auto id = submit(daemon.url(), "{\"spec\": " + approved_spec({"Left", "Right"}) + "}");
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(wait_until([&] { return steps_in(id, "approval", "waiting") == 1; }, 30s))
+      << step_errors() << daemon.log();
+
+  const auto [render_id, inputs] = first_render(*db_, id);
+  ASSERT_TRUE(inputs);
+  plan::RenderPlan swapped = plan::from_json(json_object_get_member(object(inputs), "plan"));
+  ASSERT_EQ(swapped.name, "word-left");
+  /* What the reviewer sees is what was planned. */
+  const Result shown = db_->query(
+      "SELECT outputs->'plans'->'word-left'->>0, inputs->'plans'->'word-left'->>0 FROM steps"
+      " WHERE job_id = $1 AND kind = 'approval'",
+      id);
+  EXPECT_EQ(shown.text(0, 0), swapped.hash);
+  EXPECT_EQ(shown.text(0, 1), swapped.hash);
+
+  const std::string original = swapped.hash;
+  const auto colour = swapped.description.find("#1E3A8A");
+  ASSERT_NE(colour, std::string::npos) << swapped.description;
+  swapped.description.replace(colour, 7, "#DC2626");
+  plan::seal(swapped);
+  ASSERT_NE(swapped.hash, original);
+  json_object_set_member(object(inputs), "plan", plan::to_json(swapped).release());
+  db_->query("UPDATE steps SET inputs = $2::jsonb WHERE id = $1", render_id,
+             to_json_string(inputs.get(), false));
+
+  EXPECT_EQ(http("POST", daemon.url() + "/v1/jobs/" + std::to_string(id) + "/approve", key_,
+                 R"({"choice": 0})")
+                .status,
+            200u);
+  ASSERT_EQ(final_status(id, 60s), "failed") << step_errors() << daemon.log();
+  const Result step =
+      db_->query("SELECT status, error_class, last_error FROM steps WHERE id = $1", render_id);
+  EXPECT_EQ(step.text(0, 0), "failed");
+  EXPECT_EQ(step.text(0, 1), "permanent");
+  EXPECT_NE(step.text(0, 2).find("is not the one the approval approved"), std::string::npos)
+      << step.text(0, 2);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM artifacts WHERE job_id = $1", id).int64(0, 0), 0);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
 TEST_F(DaemonTest, CancelStopsARunningRender) {
@@ -625,6 +771,15 @@ TEST_F(DaemonTest, AVoiceoverIsSpokenOnceBeforeThePlan) {
   for (int i = 0; i < kinds.rows(); ++i) order.push_back(kinds.text(i, 0));
   EXPECT_EQ(order, (std::vector<std::string>{"expand", "voiceover", "plan", "render", "render"}));
   EXPECT_NE(kinds.text(1, 1).find("\"words\": 4"), std::string::npos) << kinds.text(1, 1);
+  /* Each render's plan read the speech from the TTS cache: its samples and
+   * words are inputs of the plan. */
+  const auto [render_id, inputs] = first_render(*db_, id);
+  ASSERT_TRUE(inputs);
+  const plan::RenderPlan planned = plan::from_json(json_object_get_member(object(inputs), "plan"));
+  ASSERT_EQ(planned.inputs.size(), 2u);
+  EXPECT_EQ(planned.inputs[0].path.extension(), ".pcm");
+  EXPECT_EQ(planned.inputs[1].path.extension(), ".json");
+  EXPECT_EQ(planned.inputs[0].path.parent_path(), g_getenv("REELFORGE_TTS_CACHE"));
   check_invariants(1);
   EXPECT_EQ(daemon.stop(), 0);
 }

@@ -223,6 +223,18 @@ TEST(TtsSrc, CacheHitSynthesisesNothing) {
   ASSERT_TRUE(second.run.reached_eos) << second.run.error;
   ASSERT_NE(second.done(), nullptr);
   EXPECT_EQ(get_string(second.done(), "cache"), "hit");
+  /* It names the files it read: the entry's samples and words. */
+  const GValue *files = gst_structure_get_value(second.done(), "cache-files");
+  ASSERT_NE(files, nullptr);
+  ASSERT_TRUE(GST_VALUE_HOLDS_ARRAY(files));
+  ASSERT_EQ(gst_value_array_get_size(files), 2u);
+  const std::filesystem::path pcm = g_value_get_string(gst_value_array_get_value(files, 0));
+  const std::filesystem::path words = g_value_get_string(gst_value_array_get_value(files, 1));
+  EXPECT_EQ(pcm.parent_path(), dir.path());
+  EXPECT_EQ(pcm.extension(), ".pcm");
+  EXPECT_EQ(words.extension(), ".json");
+  EXPECT_EQ(pcm.stem(), words.stem());
+  EXPECT_TRUE(std::filesystem::exists(pcm) && std::filesystem::exists(words));
   ASSERT_EQ(second.samples.size(), first.samples.size());
   EXPECT_TRUE(
       std::all_of(second.samples.begin(), second.samples.end(), [](gint16 s) { return s == 0; }));
