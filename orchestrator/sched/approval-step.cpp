@@ -8,8 +8,12 @@
 #include "json-writer.h"
 #include "plan/pipeline-template.h"
 #include "run/pipeline-runner.h"
+#include "store/artifacts.h"
+#include "store/variants.h"
 
 #include <json-glib/json-glib.h>
+
+#include <map>
 
 namespace reelforge::sched {
 
@@ -85,13 +89,18 @@ void approval(StepRun &run, const JobStepsConfig &config) {
   const std::vector<Preview> previews =
       before_render ? render_previews(run, config) : std::vector<Preview>{};
   run.queue.wait_for_approval(run.step, candidates(object), [&](Connection &db) {
-    for (const Preview &p : previews)
-      db.query(
-          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
-          " SELECT $1, v.id, $2, 'preview', $3, $4, $5 FROM variants v"
-          " WHERE v.job_id = $1 AND v.name = $6",
-          run.step.job_id, run.step.id, "file://" + p.path.string(),
-          static_cast<std::int64_t>(fs::file_size(p.path)), file_sha256(p.path), p.variant);
+    const std::map<std::string, std::int64_t> variant_ids = store::variant_ids(db, run.step.job_id);
+    for (const Preview &p : previews) {
+      const auto variant = variant_ids.find(p.variant);
+      if (variant == variant_ids.end()) continue; /* as before: a preview belongs to a variant */
+      store::record_artifact(db, {.job_id = run.step.job_id,
+                                  .variant_id = variant->second,
+                                  .step_id = run.step.id,
+                                  .kind = "preview",
+                                  .uri = "file://" + p.path.string(),
+                                  .size_bytes = static_cast<std::int64_t>(fs::file_size(p.path)),
+                                  .sha256 = file_sha256(p.path)});
+    }
   });
 }
 

@@ -5,6 +5,7 @@
 
 #include "json-writer.h"
 #include "sched/plan-step.h"
+#include "store/variants.h"
 
 #include <algorithm>
 
@@ -90,9 +91,8 @@ void expand(StepRun &run, const JobStepsConfig &config) {
                              : deferred_outputs(variants, clips.size(), voiceovers.size()),
                     [&](Connection &db) {
                       for (size_t i = 0; i < loaded.job.variants.size(); ++i)
-                        db.query("INSERT INTO variants (job_id, ordinal, name) VALUES ($1, $2, $3)",
-                                 run.step.job_id, static_cast<std::int64_t>(i),
-                                 loaded.job.variants[i].variant.name);
+                        store::insert_variant(db, run.step.job_id, static_cast<int>(i),
+                                              loaded.job.variants[i].variant.name);
                       if (plan_now)
                         add_render_steps(run, db, loaded, plans);
                       else

@@ -4,6 +4,7 @@
 #include "sched/job-context.h"
 
 #include "json-file.h"
+#include "plan/render-plan.h"
 #include "store/artifacts.h"
 #include "store/jobs.h"
 #include "store/steps.h"
@@ -11,7 +12,6 @@
 #include <json-glib/json-glib.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 
 namespace reelforge::sched {
@@ -95,15 +95,11 @@ std::optional<std::string> chosen_variant(Connection &db, std::int64_t job_id,
 
 std::optional<std::vector<std::string>> approved_plan_hashes(Connection &db, std::int64_t job_id,
                                                              const std::string &variant) {
-  const Result r = db.query(
-      "SELECT status, coalesce(inputs->'plans'->$2, '[]'::jsonb)::text FROM steps"
-      " WHERE job_id = $1 AND kind = 'approval'"
-      " AND coalesce(inputs->>'stage', 'before-render') = 'before-render' ORDER BY id LIMIT 1",
-      job_id, variant);
-  if (r.rows() == 0) return std::nullopt;
+  const auto approval = store::before_render_approval_plans(db, job_id, variant);
+  if (!approval) return std::nullopt;
   std::vector<std::string> hashes;
-  if (r.text(0, 0) != "succeeded") return hashes;
-  JsonNodePtr listed = parse_json(r.text(0, 1), "the approval's plans");
+  if (approval->status != "succeeded") return hashes;
+  JsonNodePtr listed = parse_json(approval->hashes_json, "the approval's plans");
   JsonArray *array =
       JSON_NODE_HOLDS_ARRAY(listed.get()) ? json_node_get_array(listed.get()) : nullptr;
   for (guint i = 0; array && i < json_array_get_length(array); ++i) {
@@ -115,14 +111,7 @@ std::optional<std::vector<std::string>> approved_plan_hashes(Connection &db, std
 }
 
 std::string file_sha256(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  GChecksum *raw = g_checksum_new(G_CHECKSUM_SHA256);
-  std::unique_ptr<GChecksum, decltype(&g_checksum_free)> checksum(raw, g_checksum_free);
-  char chunk[65536];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0)
-    g_checksum_update(checksum.get(), reinterpret_cast<const guchar *>(chunk), in.gcount());
-  return g_checksum_get_string(checksum.get());
+  return plan::digest_file(path).sha256; /* one reader of files' hashes, the planner's */
 }
 
 }  // namespace reelforge::sched

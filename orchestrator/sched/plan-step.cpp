@@ -5,6 +5,7 @@
 
 #include "json-writer.h"
 #include "sched/upload-step.h"
+#include "store/variants.h"
 
 #include <map>
 
@@ -75,10 +76,7 @@ std::vector<plan::RenderPlan> plan_into(const spec::Job &job, const fs::path &di
 void add_render_steps(StepRun &run, Connection &db, const LoadedJob &loaded,
                       const std::vector<plan::RenderPlan> &plans) {
   const std::string approval_option = options_member(loaded.options, "approval");
-  std::map<std::string, std::int64_t> variant_ids;
-  const Result variants =
-      db.query("SELECT name, id FROM variants WHERE job_id = $1", run.step.job_id);
-  for (int i = 0; i < variants.rows(); ++i) variant_ids[variants.text(i, 0)] = variants.int64(i, 1);
+  std::map<std::string, std::int64_t> variant_ids = store::variant_ids(db, run.step.job_id);
 
   std::vector<NewStep> steps;
   const bool approval = approval_option == "before-render";

@@ -8,6 +8,7 @@
 #include "plan/render-plan.h"
 #include "run/render-pass.h"
 #include "sched/fault-window.h"
+#include "store/artifacts.h"
 
 #include <json-glib/json-glib.h>
 
@@ -131,11 +132,13 @@ void render(StepRun &run, const JobStepsConfig &config) {
   const std::vector<Recorded> recorded = recorded_files(pass);
   run.queue.succeed(run.step, verdicts_of(pass), [&](Connection &db) {
     for (const Recorded &r : recorded)
-      db.query(
-          "INSERT INTO artifacts (job_id, variant_id, step_id, kind, uri, size_bytes, sha256)"
-          " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-          run.step.job_id, run.step.variant_id ? store::param(*run.step.variant_id) : std::nullopt,
-          run.step.id, r.kind, "file://" + r.path.string(), r.size, r.sha256);
+      store::record_artifact(db, {.job_id = run.step.job_id,
+                                  .variant_id = run.step.variant_id,
+                                  .step_id = run.step.id,
+                                  .kind = r.kind,
+                                  .uri = "file://" + r.path.string(),
+                                  .size_bytes = r.size,
+                                  .sha256 = r.sha256});
   });
 }
 

@@ -276,6 +276,17 @@ std::optional<StageApproval> stage_approval(Connection &db, std::int64_t job_id,
   return StageApproval{.chosen = r.optional_text(0, "chosen"), .choices = r.int64(0, "choices")};
 }
 
+std::optional<ApprovalPlans> before_render_approval_plans(Connection &db, std::int64_t job_id,
+                                                          const std::string &variant) {
+  const Result r = db.query(
+      "SELECT status, coalesce(inputs->'plans'->$2, '[]'::jsonb)::text AS hashes FROM steps"
+      " WHERE job_id = $1 AND kind = 'approval'"
+      " AND coalesce(inputs->>'stage', 'before-render') = 'before-render' ORDER BY id LIMIT 1",
+      job_id, variant);
+  if (r.rows() == 0) return std::nullopt;
+  return ApprovalPlans{.status = r.text(0, "status"), .hashes_json = r.text(0, "hashes")};
+}
+
 void cancel_unfinished_steps(Connection &db, std::int64_t job_id) {
   db.query(
       "UPDATE steps SET status = 'cancelled', fencing_token = fencing_token + 1,"

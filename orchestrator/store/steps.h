@@ -142,6 +142,16 @@ struct StageApproval {
 std::optional<StageApproval> stage_approval(Connection &db, std::int64_t job_id,
                                             const std::string &stage);
 
+/* The job's before-render approval (the first, as stage_approval counts
+ * them): its status and, as JSON text, the plan hashes it lists for
+ * variant ('[]' when none). */
+struct ApprovalPlans {
+  std::string status;
+  std::string hashes_json;
+};
+std::optional<ApprovalPlans> before_render_approval_plans(Connection &db, std::int64_t job_id,
+                                                          const std::string &variant);
+
 /* The job's unfinished steps cancelled with new tokens (their runners lose
  * the lease), waiting ones no longer waiting. */
 void cancel_unfinished_steps(Connection &db, std::int64_t job_id);
