@@ -148,6 +148,130 @@ std::string describe(JsonObject *job) {
   return out;
 }
 
+/* What the command line asked for. */
+struct ClientArguments {
+  Client client;
+  std::string target; /* the job spec (submit) or the job's id */
+  std::optional<int> choice, priority;
+  std::optional<double> budget;
+  std::string reason = "no reason given", approval;
+  bool watch = false;
+};
+
+/* Throws UsageError. */
+ClientArguments parse_client_arguments(const std::string &command,
+                                       const std::vector<std::string> &args) {
+  ClientArguments parsed;
+  Client &client = parsed.client;
+  const char *env_url = std::getenv("REELFORGE_URL");
+  client.url = env_url ? env_url : "http://127.0.0.1:8750";
+  if (const char *env_key = std::getenv("REELFORGE_API_KEY")) client.key = env_key;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &arg = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
+      return args[++i];
+    };
+    if (arg == "--url")
+      client.url = value();
+    else if (arg == "--key")
+      client.key = value();
+    else if (arg == "--watch" && command == "status")
+      parsed.watch = true;
+    else if (arg == "--choice" && command == "approve")
+      parsed.choice = std::atoi(value().c_str());
+    else if (arg == "--reason" && command == "reject")
+      parsed.reason = value();
+    else if (arg == "--priority" && command == "submit")
+      parsed.priority = std::atoi(value().c_str());
+    else if (arg == "--budget" && command == "submit")
+      parsed.budget = std::atof(value().c_str());
+    else if (arg == "--approval" && command == "submit")
+      parsed.approval = value();
+    else if (arg.starts_with("-"))
+      throw UsageError("unknown option " + arg);
+    else
+      positional.push_back(arg);
+  }
+  if (positional.size() != 1)
+    throw UsageError(command == "submit" ? "give one job spec" : "give one job id");
+  if (command == "approve" && !parsed.choice) throw UsageError("approve needs --choice N");
+  if (client.key.empty())
+    throw UsageError("no API key: give --key or set REELFORGE_API_KEY (`reelforge keys create`)");
+  while (client.url.ends_with("/")) client.url.pop_back();
+  parsed.target = positional[0];
+  return parsed;
+}
+
+/* POST /v1/jobs with the spec file's document; prints the new job's id. */
+int submit(ClientArguments &parsed) {
+  JsonNodePtr spec;
+  try {
+    spec = load_json_file(parsed.target);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "reelforge submit: %s\n", e.what());
+    return kExitBadInput;
+  }
+  JsonWriter body;
+  body.begin_object();
+  body.member_node("spec", spec.get());
+  body.member("base_dir", std::filesystem::absolute(parsed.target).parent_path().string());
+  if (parsed.priority) body.member("priority", *parsed.priority);
+  if (parsed.budget) body.member("budget", *parsed.budget);
+  if (!parsed.approval.empty()) body.member("approval", parsed.approval);
+  body.end_object();
+  const Response r = parsed.client.call("POST", "/v1/jobs", body.text());
+  if (r.status != 201) return complain("submit", r);
+  JsonNodePtr reply = parse_json(r.body, "the reply");
+  std::printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(object_of(reply), "id"));
+  return kExitOk;
+}
+
+/* Prints the job, and with --watch again on every change until it ends. */
+int status(ClientArguments &parsed) {
+  std::string last;
+  for (;;) {
+    const Response r = parsed.client.call("GET", "/v1/jobs/" + parsed.target);
+    if (r.status != 200) return complain("status", r);
+    JsonNodePtr reply = parse_json(r.body, "the reply");
+    const std::string text = describe(object_of(reply));
+    if (text != last) {
+      std::fputs(text.c_str(), stdout);
+      std::fflush(stdout);
+      last = text;
+    }
+    const std::string status =
+        json_object_get_string_member_with_default(object_of(reply), "status", "");
+    const bool ended =
+        status == "succeeded" || status == "failed" || status == "cancelled" || status == "paused";
+    if (!parsed.watch) return kExitOk;
+    if (ended) return status == "succeeded" ? kExitOk : kExitQcFailed;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+/* approve, reject, cancel or resume: POST /v1/jobs/ID/<command>. */
+int act(const std::string &command, ClientArguments &parsed) {
+  std::string body;
+  if (command == "approve" || command == "reject") {
+    JsonWriter w;
+    w.begin_object();
+    if (command == "approve")
+      w.member("choice", *parsed.choice);
+    else
+      w.member("reason", parsed.reason);
+    w.end_object();
+    body = w.text();
+  }
+  const Response r = parsed.client.call("POST", "/v1/jobs/" + parsed.target + "/" + command, body);
+  if (r.status != 200) return complain(command.c_str(), r);
+  JsonNodePtr reply = parse_json(r.body, "the reply");
+  std::printf("job %s: %s %s\n", parsed.target.c_str(), command.c_str(),
+              json_object_get_string_member_with_default(object_of(reply), "outcome", ""));
+  return kExitOk;
+}
+
 }  // namespace
 
 int client_command(const std::string &command, const std::vector<std::string> &args) {
@@ -156,119 +280,16 @@ int client_command(const std::string &command, const std::vector<std::string> &a
       std::fputs(kClientUsage, stdout);
       return kExitOk;
     }
-  Client client;
-  const char *env_url = std::getenv("REELFORGE_URL");
-  client.url = env_url ? env_url : "http://127.0.0.1:8750";
-  if (const char *env_key = std::getenv("REELFORGE_API_KEY")) client.key = env_key;
-
-  std::vector<std::string> positional;
-  std::optional<int> choice, priority;
-  std::optional<double> budget;
-  std::string reason = "no reason given", approval;
-  bool watch = false;
+  ClientArguments parsed;
   try {
-    for (size_t i = 0; i < args.size(); ++i) {
-      const std::string &arg = args[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
-        return args[++i];
-      };
-      if (arg == "--url")
-        client.url = value();
-      else if (arg == "--key")
-        client.key = value();
-      else if (arg == "--watch" && command == "status")
-        watch = true;
-      else if (arg == "--choice" && command == "approve")
-        choice = std::atoi(value().c_str());
-      else if (arg == "--reason" && command == "reject")
-        reason = value();
-      else if (arg == "--priority" && command == "submit")
-        priority = std::atoi(value().c_str());
-      else if (arg == "--budget" && command == "submit")
-        budget = std::atof(value().c_str());
-      else if (arg == "--approval" && command == "submit")
-        approval = value();
-      else if (arg.starts_with("-"))
-        throw UsageError("unknown option " + arg);
-      else
-        positional.push_back(arg);
-    }
-    if (positional.size() != 1)
-      throw UsageError(command == "submit" ? "give one job spec" : "give one job id");
-    if (command == "approve" && !choice) throw UsageError("approve needs --choice N");
-    if (client.key.empty())
-      throw UsageError("no API key: give --key or set REELFORGE_API_KEY (`reelforge keys create`)");
-    while (client.url.ends_with("/")) client.url.pop_back();
+    parsed = parse_client_arguments(command, args);
   } catch (const UsageError &e) {
     std::fprintf(stderr, "reelforge %s: %s\n\n%s", command.c_str(), e.what(), kClientUsage);
     return kExitBadInput;
   }
-
-  const std::string &target = positional[0];
-  if (command == "submit") {
-    JsonNodePtr spec;
-    try {
-      spec = load_json_file(target);
-    } catch (const std::exception &e) {
-      std::fprintf(stderr, "reelforge submit: %s\n", e.what());
-      return kExitBadInput;
-    }
-    JsonWriter body;
-    body.begin_object();
-    body.member_node("spec", spec.get());
-    body.member("base_dir", std::filesystem::absolute(target).parent_path().string());
-    if (priority) body.member("priority", *priority);
-    if (budget) body.member("budget", *budget);
-    if (!approval.empty()) body.member("approval", approval);
-    body.end_object();
-    const Response r = client.call("POST", "/v1/jobs", body.text());
-    if (r.status != 201) return complain("submit", r);
-    JsonNodePtr reply = parse_json(r.body, "the reply");
-    std::printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(object_of(reply), "id"));
-    return kExitOk;
-  }
-
-  const std::string job = "/v1/jobs/" + target;
-  if (command == "status") {
-    std::string last;
-    for (;;) {
-      const Response r = client.call("GET", job);
-      if (r.status != 200) return complain("status", r);
-      JsonNodePtr reply = parse_json(r.body, "the reply");
-      const std::string text = describe(object_of(reply));
-      if (text != last) {
-        std::fputs(text.c_str(), stdout);
-        std::fflush(stdout);
-        last = text;
-      }
-      const std::string status =
-          json_object_get_string_member_with_default(object_of(reply), "status", "");
-      const bool ended = status == "succeeded" || status == "failed" || status == "cancelled" ||
-                         status == "paused";
-      if (!watch) return kExitOk;
-      if (ended) return status == "succeeded" ? kExitOk : kExitQcFailed;
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-  }
-
-  std::string body;
-  if (command == "approve" || command == "reject") {
-    JsonWriter w;
-    w.begin_object();
-    if (command == "approve")
-      w.member("choice", *choice);
-    else
-      w.member("reason", reason);
-    w.end_object();
-    body = w.text();
-  }
-  const Response r = client.call("POST", job + "/" + command, body);
-  if (r.status != 200) return complain(command.c_str(), r);
-  JsonNodePtr reply = parse_json(r.body, "the reply");
-  std::printf("job %s: %s %s\n", target.c_str(), command.c_str(),
-              json_object_get_string_member_with_default(object_of(reply), "outcome", ""));
-  return kExitOk;
+  if (command == "submit") return submit(parsed);
+  if (command == "status") return status(parsed);
+  return act(command, parsed);
 }
 
 }  // namespace reelforge
