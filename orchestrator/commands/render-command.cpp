@@ -245,11 +245,9 @@ class ProgressReporter {
     JsonWriter w;
     w.begin_object();
     w.member("pass", plan_.name);
-    json_builder_set_member_name(w.get(), "outputs");
-    w.begin_array();
-    for (const plan::RenderOutput &output : plan_.outputs)
-      json_builder_add_string_value(w.get(), output.name.c_str());
-    w.end_array();
+    std::vector<std::string> outputs;
+    for (const plan::RenderOutput &output : plan_.outputs) outputs.push_back(output.name);
+    w.member("outputs", outputs);
     w.member("index", static_cast<std::int64_t>(index_ + 1));
     w.member("passes", static_cast<std::int64_t>(count_));
     w.member("position_s", rounded(done_s, 2));

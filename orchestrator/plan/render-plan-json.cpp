@@ -29,8 +29,7 @@ void write_content(JsonWriter &w, const RenderPlan &plan) {
   w.member("uri_prefix", plan.uri_prefix);
   w.member("duration_s", plan.duration_s);
   w.member("timeout_s", plan.timeout_s);
-  json_builder_set_member_name(w.get(), "outputs");
-  w.begin_array();
+  w.begin_array("outputs");
   for (const RenderOutput &output : plan.outputs) {
     w.begin_object();
     w.member("name", output.name);
@@ -42,8 +41,7 @@ void write_content(JsonWriter &w, const RenderPlan &plan) {
     w.end_object();
   }
   w.end_array();
-  json_builder_set_member_name(w.get(), "inputs");
-  w.begin_array();
+  w.begin_array("inputs");
   for (const PlannedInput &input : plan.inputs) {
     w.begin_object();
     w.member("path", input.path.string());

@@ -64,17 +64,11 @@ std::vector<Preview> render_previews(StepRun &run, const JobStepsConfig &config)
 std::string candidates(JsonObject *inputs) {
   JsonWriter w;
   w.begin_object();
-  json_builder_set_member_name(w.get(), "choices");
-  if (JsonNode *choices = json_object_get_member(inputs, "choices")) {
-    json_builder_add_value(w.get(), json_node_copy(choices));
-  } else {
-    w.begin_array();
-    w.end_array();
-  }
-  if (JsonNode *plans = json_object_get_member(inputs, "plans")) {
-    json_builder_set_member_name(w.get(), "plans");
-    json_builder_add_value(w.get(), json_node_copy(plans));
-  }
+  if (JsonNode *choices = json_object_get_member(inputs, "choices"))
+    w.member_node("choices", choices);
+  else
+    w.member("choices", std::vector<std::string>{});
+  if (JsonNode *plans = json_object_get_member(inputs, "plans")) w.member_node("plans", plans);
   w.end_object();
   return w.text();
 }

@@ -13,17 +13,8 @@ namespace reelforge::sched {
 
 namespace fs = std::filesystem;
 using store::Connection;
-using store::Result;
 
 namespace {
-
-/* A JSON array of strings as the current member's value. */
-void add_strings(JsonWriter &w, const char *name, const std::vector<std::string> &items) {
-  json_builder_set_member_name(w.get(), name);
-  w.begin_array();
-  for (const std::string &item : items) json_builder_add_string_value(w.get(), item.c_str());
-  w.end_array();
-}
 
 /* A render step's inputs: its variant, its outputs' names, its plan. */
 std::string render_inputs(const plan::RenderPlan &plan) {
@@ -32,9 +23,8 @@ std::string render_inputs(const plan::RenderPlan &plan) {
   JsonWriter w;
   w.begin_object();
   w.member("variant", plan.name);
-  add_strings(w, "outputs", names);
-  json_builder_set_member_name(w.get(), "plan");
-  json_builder_add_value(w.get(), plan::to_json(plan).release());
+  w.member("outputs", names);
+  w.member_node("plan", plan::to_json(plan).get());
   w.end_object();
   return w.text();
 }
@@ -47,13 +37,13 @@ std::string approval_inputs(const spec::Job &job, const std::vector<plan::Render
   JsonWriter w;
   w.begin_object();
   w.member("stage", "before-render");
-  add_strings(w, "choices", choices);
+  w.member("choices", choices);
   w.begin_object("plans");
   for (const std::string &variant : choices) {
     std::vector<std::string> hashes;
     for (const auto &plan : plans)
       if (plan.name == variant) hashes.push_back(plan.hash);
-    add_strings(w, variant.c_str(), hashes);
+    w.member(variant.c_str(), hashes);
   }
   w.end_object();
   w.end_object();
