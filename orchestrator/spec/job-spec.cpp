@@ -944,24 +944,15 @@ Job parse_job_spec(const std::string &path) {
   return parse_job_document(document.get(), path, base_dir);
 }
 
-namespace {
-template <typename Enum, size_t N>
-std::string_view word_for(const Names<Enum, N> &names, Enum value) {
-  for (const auto &[word, candidate] : names)
-    if (candidate == value) return word;
-  return {};
-}
-}  // namespace
-
 std::string_view name_of(Anchor anchor) {
-  return word_for(kAnchors, anchor);
+  return edit::find_name(kAnchors, anchor);
 }
 std::string_view name_of(CaptionStyle style) {
-  return word_for(kCaptionStyles, style);
+  return edit::find_name(kCaptionStyles, style);
 }
 
 std::string_view name_of(TextAnimation animation) {
-  return word_for(kAnimations, animation);
+  return edit::find_name(kAnimations, animation);
 }
 
 }  // namespace reelforge::spec

@@ -83,6 +83,14 @@ constexpr std::optional<Enum> find_value(const NameTable<Enum, N> &table, std::s
   return std::nullopt;
 }
 
+/* The name table gives value; empty for a value without a row. */
+template <typename Enum, std::size_t N>
+constexpr std::string_view find_name(const NameTable<Enum, N> &table, Enum value) {
+  for (const auto &[word, candidate] : table)
+    if (candidate == value) return word;
+  return {};
+}
+
 /* The word the spec and the clip JSON write for each value ("crossfade",
  * "blur-pad", "ken-burns", ...). */
 std::string_view name_of(TransitionType type);
