@@ -157,22 +157,21 @@ PassResult collect(const std::vector<plan::RenderOutput> &outputs) {
 /* An uploading pass that failed because QC stopped it: the failing
  * outputs' reports are kept (they say why), everything else removed.
  * nullopt when no report says "fail" (the failure was something else). */
-std::optional<PassResult> stopped_by_qc(const plan::RenderPlan &plan, const fs::path &folder,
-                                        const std::vector<plan::RenderOutput> &outputs) {
+std::optional<PassResult> stopped_by_qc(const std::vector<plan::RenderOutput> &outputs) {
   PassResult result;
   result.stopped_by_qc = true;
-  for (const plan::RenderOutput &output : outputs)
+  std::error_code ignored;
+  for (const plan::RenderOutput &output : outputs) {
+    fs::remove(output.video, ignored);
+    for (const fs::path &thumbnail : thumbnails_of(output)) fs::remove(thumbnail, ignored);
     if (read_verdict(output.report) == "fail") {
       result.outputs.push_back({output.name, "fail", output.video, output.report});
       result.files.push_back({"qc-report", output.report});
+    } else {
+      fs::remove(output.report, ignored);
     }
+  }
   if (result.outputs.empty()) return std::nullopt;
-  std::error_code ignored;
-  for (const OutputVerdict &failed : result.outputs)
-    fs::rename(failed.report, failed.report.string() + ".failed", ignored);
-  remove_outputs(plan, folder);
-  for (const OutputVerdict &failed : result.outputs)
-    fs::rename(failed.report.string() + ".failed", failed.report, ignored);
   return result;
 }
 
@@ -192,7 +191,7 @@ PassResult run_render_pass(const plan::RenderPlan &plan, const PassOptions &opti
     throw;
   } catch (const PipelineError &) {
     if (!plan.uri_prefix.empty())
-      if (auto stopped = stopped_by_qc(plan, folder, outputs)) return *stopped;
+      if (auto stopped = stopped_by_qc(outputs)) return *stopped;
     remove_outputs(plan, folder);
     throw;
   } catch (...) {

@@ -13,8 +13,7 @@
  *
  * Arrays: begin_array("name") ... value(...) ... end_array(), or
  * member("name", strings) for an array of strings; member_node() embeds a
- * parsed document. json_string() and json_array() give a quoted string and
- * an array of strings as text on their own.
+ * parsed document.
  */
 #pragma once
 
@@ -82,22 +81,5 @@ class JsonWriter {
  private:
   GObjectPtr<JsonBuilder> builder_;
 };
-
-/* text as a JSON string literal, quotes included. */
-inline std::string json_string(const std::string &text) {
-  JsonNodePtr node(json_node_new(JSON_NODE_VALUE));
-  json_node_set_string(node.get(), text.c_str());
-  GCharPtr out(json_to_string(node.get(), FALSE));
-  return out.get();
-}
-
-/* items as a JSON array of strings. */
-inline std::string json_array(const std::vector<std::string> &items) {
-  JsonWriter w;
-  w.begin_array();
-  for (const std::string &item : items) w.value(item);
-  w.end_array();
-  return w.text();
-}
 
 }  // namespace reelforge
